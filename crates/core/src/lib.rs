@@ -1,0 +1,35 @@
+//! # veris-core
+//!
+//! The vocabulary every other Veris crate speaks, with no I/O and no async:
+//!
+//! - [`ModelId`]: content ids (CIDv1, raw codec, sha2-256) of model blobs.
+//! - [`Tensor`], [`TensorMap`], [`TensorSpec`]: tensors at model boundaries,
+//!   their JSON form ([`tensor_json`]) and canonical binary form and digest
+//!   ([`tensor_codec`]), all decoded under explicit [`TensorLimits`].
+//! - [`OperatorKey`], [`Address`], [`Signature`]: secp256k1 operator keys whose
+//!   signatures an EVM contract can check with `ecrecover`.
+//! - [`Receipt`]: the signed record of one inference, its EIP-712 hash
+//!   ([`eip712`]), its canonical binary encoding ([`receipt_codec`]) and
+//!   offline verification ([`verify`]).
+//!
+//! Every decoder here treats its input as hostile: sizes are bounded before
+//! allocation and every failure is a typed error.
+
+pub mod digest;
+pub mod eip712;
+pub mod id;
+pub mod key;
+pub mod receipt;
+pub mod receipt_codec;
+pub mod spec;
+pub mod tensor;
+pub mod tensor_codec;
+pub mod tensor_json;
+pub mod verify;
+
+pub use digest::{Digest32, HexError, Nonce};
+pub use id::{IdError, ModelId};
+pub use key::{Address, KeyError, OperatorKey, PublicKey, Signature};
+
+pub use spec::{Dim, TensorSpec};
+pub use tensor::{DType, Tensor, TensorData, TensorError, TensorLimits, TensorMap};

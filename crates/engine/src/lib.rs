@@ -1,0 +1,1 @@
+//! veris-engine
