@@ -15,10 +15,12 @@
 //! Every decoder here treats its input as hostile: sizes are bounded before
 //! allocation and every failure is a typed error.
 
+pub mod api;
 pub mod digest;
 pub mod eip712;
 pub mod id;
 pub mod key;
+pub mod model;
 pub mod receipt;
 pub mod receipt_codec;
 pub mod spec;
@@ -30,6 +32,8 @@ pub mod verify;
 pub use digest::{Digest32, HexError, Nonce};
 pub use id::{IdError, ModelId};
 pub use key::{Address, KeyError, OperatorKey, PublicKey, Signature};
+pub use model::{ModelRecord, Version, VersionError};
+pub use receipt::{EngineId, Evidence, Mode, Operator, RECEIPT_FORMAT_VERSION, Receipt, Statement};
 
 pub use spec::{Dim, TensorSpec};
 pub use tensor::{DType, Tensor, TensorData, TensorError, TensorLimits, TensorMap};

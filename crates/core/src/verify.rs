@@ -1,1 +1,132 @@
-//! TODO
+//! Offline verification of a receipt: everything that can be checked
+//! without the model. Re-execution (`--replay`) is added by callers that
+//! have an engine, as further [`Check`]s on the same report.
+
+use serde::{Deserialize, Serialize};
+
+use crate::digest::Digest32;
+use crate::key::recover;
+use crate::receipt::{Evidence, RECEIPT_FORMAT_VERSION, Receipt};
+use crate::tensor::TensorLimits;
+use crate::tensor_codec;
+
+/// The outcome of one check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Check {
+    pub name: String,
+    pub ok: bool,
+    pub detail: String,
+}
+
+impl Check {
+    pub fn pass(name: &str, detail: impl Into<String>) -> Self {
+        Check {
+            name: name.into(),
+            ok: true,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn fail(name: &str, detail: impl Into<String>) -> Self {
+        Check {
+            name: name.into(),
+            ok: false,
+            detail: detail.into(),
+        }
+    }
+
+    fn from(name: &str, ok: bool, pass: impl Into<String>, fail: impl Into<String>) -> Self {
+        if ok {
+            Check::pass(name, pass)
+        } else {
+            Check::fail(name, fail)
+        }
+    }
+}
+
+/// Every check run on a receipt, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    pub receipt_id: Digest32,
+    pub checks: Vec<Check>,
+}
+
+impl Report {
+    /// Whether every check passed (and there was at least one).
+    pub fn ok(&self) -> bool {
+        !self.checks.is_empty() && self.checks.iter().all(|c| c.ok)
+    }
+}
+
+/// Checks format, limits, digests, operator identity and the signature.
+pub fn verify(receipt: &Receipt, limits: &TensorLimits) -> Report {
+    let mut checks = Vec::new();
+    checks.push(Check::from(
+        "format",
+        receipt.format == RECEIPT_FORMAT_VERSION,
+        format!("format version {}", receipt.format),
+        format!(
+            "unsupported format version {} (expected {RECEIPT_FORMAT_VERSION})",
+            receipt.format
+        ),
+    ));
+    checks.push(Check::from(
+        "mode",
+        receipt.evidence.mode() == receipt.mode,
+        format!("mode {}", receipt.mode.name()),
+        format!(
+            "mode {} but evidence of mode {}",
+            receipt.mode.name(),
+            receipt.evidence.mode().name()
+        ),
+    ));
+    let sizes = limits.check_map(&receipt.outputs).and_then(|_| match &receipt.inputs {
+        Some(inputs) => limits.check_map(inputs),
+        None => Ok(()),
+    });
+    checks.push(match sizes {
+        Ok(()) => Check::pass("limits", "tensors within limits"),
+        Err(e) => Check::fail("limits", e.to_string()),
+    });
+    let out = tensor_codec::digest(&receipt.outputs);
+    checks.push(Check::from(
+        "output_digest",
+        out == receipt.output_digest,
+        "outputs match their digest",
+        format!("outputs hash to {out}, receipt says {}", receipt.output_digest),
+    ));
+    checks.push(match &receipt.inputs {
+        Some(inputs) => {
+            let d = tensor_codec::digest(inputs);
+            Check::from(
+                "input_digest",
+                d == receipt.input_digest,
+                "embedded inputs match their digest",
+                format!("embedded inputs hash to {d}, receipt says {}", receipt.input_digest),
+            )
+        }
+        None => Check::pass("input_digest", "inputs not embedded; digest taken as stated"),
+    });
+    checks.push(match receipt.operator.public_key.address() {
+        Ok(a) => Check::from(
+            "operator",
+            a == receipt.operator.address,
+            format!("operator {a}"),
+            format!("public key belongs to {a}, receipt names {}", receipt.operator.address),
+        ),
+        Err(e) => Check::fail("operator", e.to_string()),
+    });
+    let id = receipt.id();
+    checks.push(match &receipt.evidence {
+        Evidence::Signed { signature } => match recover(&id.0, signature) {
+            Ok(pk) => Check::from(
+                "signature",
+                pk == receipt.operator.public_key,
+                "signed by the operator (EIP-712)",
+                "signature was made by a different key".to_string(),
+            ),
+            Err(e) => Check::fail("signature", e.to_string()),
+        },
+    });
+    Report { receipt_id: id, checks }
+}
