@@ -1,0 +1,55 @@
+//! Node configuration: where it keeps its data and the limits it enforces
+//! on everything that arrives from outside.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use veris_core::TensorLimits;
+
+/// Bounds on requests, models and inference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeLimits {
+    /// Shapes, counts and sizes of input tensors.
+    pub tensors: TensorLimits,
+    /// Largest model file accepted on upload or load.
+    pub max_model_bytes: u64,
+    /// Largest JSON request body.
+    pub max_body_bytes: usize,
+    /// Wall-clock limit of one inference.
+    pub infer_timeout: Duration,
+    /// Inferences running at once; more are refused with `busy` (503).
+    pub max_concurrent_inferences: usize,
+    /// Loaded models kept in memory.
+    pub model_cache_entries: usize,
+}
+
+impl Default for NodeLimits {
+    fn default() -> Self {
+        NodeLimits {
+            tensors: TensorLimits::default(),
+            max_model_bytes: 512 << 20,
+            max_body_bytes: 64 << 20,
+            infer_timeout: Duration::from_secs(30),
+            max_concurrent_inferences: 64,
+            model_cache_entries: 16,
+        }
+    }
+}
+
+/// Everything a node needs to open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeConfig {
+    /// The node's home: model blobs, metadata and the operator key.
+    pub home: PathBuf,
+    pub limits: NodeLimits,
+}
+
+impl NodeConfig {
+    /// A configuration with default limits.
+    pub fn new(home: impl Into<PathBuf>) -> Self {
+        NodeConfig {
+            home: home.into(),
+            limits: NodeLimits::default(),
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! The node's error type, with a stable machine-readable code and an HTTP
+//! status for each kind of failure.
+
+use veris_core::{TensorError, receipt_codec::DecodeError};
+use veris_engine::EngineError;
+use veris_store::StoreError;
+
+/// Why a node operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the model cannot be loaded by the float engine: {0}")]
+    InvalidModel(EngineError),
+    #[error("{0}")]
+    Engine(EngineError),
+    #[error("invalid inputs: {0}")]
+    Input(#[from] TensorError),
+    #[error("invalid request: {0}")]
+    BadRequest(String),
+    #[error("request body of more than {limit} bytes refused")]
+    TooLarge { limit: u64 },
+    #[error("the node is busy ({limit} inferences running); retry later")]
+    Busy { limit: usize },
+    #[error("invalid receipt: {0}")]
+    Receipt(#[from] DecodeError),
+    #[error("the node could not {action}: {reason}")]
+    Internal { action: &'static str, reason: String },
+}
+
+impl NodeError {
+    /// A stable code clients can match on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            NodeError::Store(e) => match e {
+                StoreError::NotFound { .. } => "model_not_found",
+                StoreError::VersionExists { .. } | StoreError::VersionOverflow { .. } => "version_conflict",
+                StoreError::InvalidName { .. }
+                | StoreError::InvalidRef(_)
+                | StoreError::InvalidId(_)
+                | StoreError::VersionRequired { .. } => "invalid_reference",
+                StoreError::TooLarge { .. } => "model_too_large",
+                StoreError::InvalidModel { .. } => "invalid_model",
+                StoreError::Corrupt { .. } | StoreError::BlobMissing { .. } => "model_corrupt",
+                StoreError::Locked { .. } => "home_locked",
+                _ => "storage_error",
+            },
+            NodeError::InvalidModel(EngineError::ModelTooLarge { .. }) => "model_too_large",
+            NodeError::InvalidModel(_) => "invalid_model",
+            NodeError::Engine(EngineError::Input(_)) | NodeError::Input(_) => "invalid_input",
+            NodeError::Engine(EngineError::Timeout { .. }) => "inference_timeout",
+            NodeError::Engine(_) => "inference_failed",
+            NodeError::BadRequest(_) => "bad_request",
+            NodeError::TooLarge { .. } => "payload_too_large",
+            NodeError::Busy { .. } => "busy",
+            NodeError::Receipt(_) => "invalid_receipt",
+            NodeError::Internal { .. } => "internal",
+        }
+    }
+
+    /// The HTTP status for this error.
+    pub fn status(&self) -> u16 {
+        match self.code() {
+            "model_not_found" => 404,
+            "version_conflict" | "home_locked" => 409,
+            "payload_too_large" | "model_too_large" => 413,
+            "invalid_model" | "invalid_input" | "inference_failed" => 422,
+            "inference_timeout" => 504,
+            "busy" => 503,
+            "bad_request" | "invalid_reference" | "invalid_receipt" => 400,
+            _ => 500,
+        }
+    }
+}

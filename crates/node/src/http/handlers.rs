@@ -1,0 +1,127 @@
+//! One function per endpoint. Anything that touches the disk or the engine
+//! runs on the blocking pool so the async workers keep accepting requests.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use veris_core::api::{InferRequest, ModelList, VerifyRequest};
+
+use super::body::{read_json, read_limited};
+use super::error::ApiError;
+use crate::error::NodeError;
+use crate::service::{AddModel, Service};
+
+type Shared = State<Arc<Service>>;
+
+async fn blocking<T: Send + 'static>(
+    service: Arc<Service>,
+    work: impl FnOnce(&Service) -> Result<T, NodeError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(move || work(&service))
+        .await
+        .map_err(|e| NodeError::Internal {
+            action: "finish a request",
+            reason: e.to_string(),
+        })?
+        .map_err(ApiError)
+}
+
+pub async fn health(State(s): Shared) -> Result<Response, ApiError> {
+    Ok(Json(blocking(s, |s| s.health()).await?).into_response())
+}
+
+pub async fn metrics(State(s): Shared) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        s.metrics().render(),
+    )
+        .into_response()
+}
+
+pub async fn add_model(
+    State(s): Shared,
+    Query(q): Query<HashMap<String, String>>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let unknown: Vec<&String> = q
+        .keys()
+        .filter(|k| !["name", "version", "description"].contains(&k.as_str()))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(NodeError::BadRequest(format!("unknown query parameters {unknown:?}")).into());
+    }
+    let name = q
+        .get("name")
+        .cloned()
+        .ok_or_else(|| NodeError::BadRequest("query parameter `name` is required".into()))?;
+    let version = match q.get("version") {
+        Some(v) => Some(
+            v.parse()
+                .map_err(|e: veris_core::VersionError| NodeError::BadRequest(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let description = q.get("description").cloned().unwrap_or_default();
+    let bytes = read_limited(body, s.config().limits.max_model_bytes).await?;
+    let added = blocking(s, move |s| {
+        s.add_model(
+            &bytes,
+            AddModel {
+                name,
+                version,
+                description,
+            },
+        )
+    })
+    .await?;
+    let status = if added.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(added)).into_response())
+}
+
+pub async fn list_models(State(s): Shared) -> Result<Response, ApiError> {
+    let models = blocking(s, |s| s.list_models()).await?;
+    Ok(Json(ModelList { models }).into_response())
+}
+
+pub async fn show_model(State(s): Shared, Path(reference): Path<String>) -> Result<Response, ApiError> {
+    Ok(Json(blocking(s, move |s| s.show_model(&reference)).await?).into_response())
+}
+
+pub async fn model_file(State(s): Shared, Path(reference): Path<String>) -> Result<Response, ApiError> {
+    let (record, bytes) = blocking(s, move |s| s.model_bytes(&reference)).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            (
+                header::HeaderName::from_static("x-veris-model-id"),
+                record.id.to_string(),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+pub async fn remove_model(State(s): Shared, Path(reference): Path<String>) -> Result<Response, ApiError> {
+    let models = blocking(s, move |s| s.remove_model(&reference)).await?;
+    Ok(Json(ModelList { models }).into_response())
+}
+
+pub async fn infer(State(s): Shared, body: Body) -> Result<Response, ApiError> {
+    let req: InferRequest = read_json(body, s.config().limits.max_body_bytes as u64).await?;
+    Ok(Json(blocking(s, move |s| s.infer(req)).await?).into_response())
+}
+
+pub async fn verify(State(s): Shared, body: Body) -> Result<Response, ApiError> {
+    let req: VerifyRequest = read_json(body, s.config().limits.max_body_bytes as u64).await?;
+    Ok(Json(blocking(s, move |s| s.verify(req, None)).await?).into_response())
+}

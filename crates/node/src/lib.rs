@@ -1,0 +1,42 @@
+//! # veris-node
+//!
+//! The composition root of a Veris node: it wires the model hub
+//! (`veris-store`), the float engine (`veris-engine`) and the operator key
+//! into a [`Service`], and serves it over HTTP ([`http`]).
+//!
+//! - [`Service`] is the embedded node: every CLI command can use it
+//!   directly on a home directory, with no server running.
+//! - [`RunningNode`] serves the API on a background runtime (tests, the
+//!   quickstart, benchmarks); [`run_until_signal`] serves until SIGINT or
+//!   SIGTERM (`veris node start`). Both shut down gracefully.
+//!
+//! ## Limits
+//!
+//! Everything from outside is bounded by [`NodeLimits`]: request bodies
+//! (64 MiB), model files (512 MiB), tensor shapes and counts, the time of
+//! one inference (30 s) and the number running at once (64; more get
+//! `503 busy`). Inference runs behind `catch_unwind` on a worker thread, so
+//! a hostile model cannot crash the node; a run past its deadline gets
+//! `504 inference_timeout` and finishes in the background.
+//!
+//! ## Errors
+//!
+//! Every failure is a [`NodeError`] with a stable [`NodeError::code`] and an
+//! HTTP [`NodeError::status`]; the API returns them as
+//! `{"error": {"code": "...", "message": "..."}}`.
+
+mod bundled;
+mod cache;
+mod config;
+mod error;
+pub mod http;
+mod metrics;
+mod service;
+mod verify;
+
+pub use bundled::{BUNDLED_MODEL, BUNDLED_SAMPLES};
+pub use config::{NodeConfig, NodeLimits};
+pub use error::NodeError;
+pub use http::{RunningNode, router, run_until_signal};
+pub use metrics::Metrics;
+pub use service::{AddModel, Service, float_engine};

@@ -1,0 +1,211 @@
+//! The embedded node: a model hub, the float engine and the operator key
+//! under one home directory. The CLI uses it directly; the HTTP server
+//! wraps it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use veris_core::api::{AddModelResponse, Health, InferRequest, InferResponse};
+use veris_core::{
+    Address, EngineId, ModelId, ModelRecord, Nonce, OperatorKey, Receipt, Statement, TensorSpec, Version,
+};
+use veris_engine::{EngineLimits, FLOAT_ENGINE_ID, FLOAT_ENGINE_VERSION, FloatModel, run_with_deadline};
+use veris_store::{Hub, HubConfig, ModelRef, NewModel, load_or_create_key};
+
+use crate::cache::ModelCache;
+use crate::config::NodeConfig;
+use crate::error::NodeError;
+use crate::metrics::Metrics;
+
+/// What to call a model being added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddModel {
+    pub name: String,
+    pub version: Option<Version>,
+    pub description: String,
+}
+
+/// The node's state, shared by every request.
+#[derive(Debug)]
+pub struct Service {
+    config: NodeConfig,
+    hub: Hub,
+    key: OperatorKey,
+    cache: ModelCache,
+    in_flight: AtomicUsize,
+    metrics: Metrics,
+}
+
+/// The float engine's identity, as receipts record it.
+pub fn float_engine() -> EngineId {
+    EngineId {
+        id: FLOAT_ENGINE_ID.into(),
+        version: FLOAT_ENGINE_VERSION.into(),
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Decrements the in-flight counter when an inference ends, however it ends.
+struct Slot<'a>(&'a AtomicUsize);
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Service {
+    /// Opens (creating if needed) the home in `config`.
+    pub fn open(config: NodeConfig) -> Result<Service, NodeError> {
+        let hub_config = HubConfig {
+            max_blob_size: config.limits.max_model_bytes,
+        };
+        let hub = Hub::open_with(&config.home, hub_config)?;
+        let key = load_or_create_key(&config.home)?;
+        Ok(Service {
+            cache: ModelCache::new(config.limits.model_cache_entries),
+            config,
+            hub,
+            key,
+            in_flight: AtomicUsize::new(0),
+            metrics: Metrics::default(),
+        })
+    }
+
+    pub fn config(&self) -> &NodeConfig {
+        &self.config
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The operator's address: who signs this node's receipts.
+    pub fn operator(&self) -> Address {
+        self.key.address()
+    }
+
+    pub fn health(&self) -> Result<Health, NodeError> {
+        Ok(Health {
+            status: "ok".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            operator: self.operator(),
+            models: self.hub.list()?.len(),
+        })
+    }
+
+    fn engine_limits(&self) -> EngineLimits {
+        EngineLimits {
+            max_model_bytes: usize::try_from(self.config.limits.max_model_bytes).unwrap_or(usize::MAX),
+            timeout: self.config.limits.infer_timeout,
+        }
+    }
+
+    /// Validates `bytes` with the float engine and adds them to the hub.
+    pub fn add_model(&self, bytes: &[u8], req: AddModel) -> Result<AddModelResponse, NodeError> {
+        let model = FloatModel::load_with_limits(bytes, self.engine_limits()).map_err(NodeError::InvalidModel)?;
+        let added = self.hub.add(
+            bytes,
+            NewModel {
+                name: req.name,
+                version: req.version,
+                description: req.description,
+                format: "onnx".into(),
+                inputs: model.inputs().to_vec(),
+                outputs: model.outputs().to_vec(),
+            },
+        )?;
+        Ok(AddModelResponse {
+            id: added.record.id,
+            created: added.created,
+            model: added.record,
+        })
+    }
+
+    pub fn list_models(&self) -> Result<Vec<ModelRecord>, NodeError> {
+        Ok(self.hub.list()?)
+    }
+
+    fn parse_ref(reference: &str) -> Result<ModelRef, NodeError> {
+        Ok(reference.parse::<ModelRef>().map_err(veris_store::StoreError::from)?)
+    }
+
+    /// The record `reference` (ID, NAME or NAME@VERSION) resolves to.
+    pub fn show_model(&self, reference: &str) -> Result<ModelRecord, NodeError> {
+        Ok(self.hub.resolve(&Self::parse_ref(reference)?)?)
+    }
+
+    /// The record and the verified bytes of a model.
+    pub fn model_bytes(&self, reference: &str) -> Result<(ModelRecord, Vec<u8>), NodeError> {
+        let record = self.show_model(reference)?;
+        let bytes = self.hub.read_blob(&record.id)?;
+        Ok((record, bytes))
+    }
+
+    /// Removes a model version (NAME@VERSION) or every version of an id.
+    pub fn remove_model(&self, reference: &str) -> Result<Vec<ModelRecord>, NodeError> {
+        let removed = self.hub.remove(&Self::parse_ref(reference)?)?;
+        for r in &removed {
+            self.cache.evict(&r.id);
+        }
+        Ok(removed)
+    }
+
+    /// The loaded model for `id`, from the cache or the hub.
+    pub(crate) fn load(&self, id: ModelId) -> Result<Arc<FloatModel>, NodeError> {
+        self.cache.get_or_load(id, || {
+            let bytes = self.hub.read_blob(&id)?;
+            FloatModel::load_with_limits(&bytes, self.engine_limits()).map_err(NodeError::InvalidModel)
+        })
+    }
+
+    /// Runs `model` on decoded JSON inputs within the node's limits.
+    pub(crate) fn run(
+        &self,
+        model: Arc<FloatModel>,
+        inputs: &serde_json::Value,
+    ) -> Result<(veris_core::TensorMap, veris_core::TensorMap), NodeError> {
+        let specs: &[TensorSpec] = model.inputs();
+        let inputs = veris_core::tensor_json::decode_inputs(inputs, specs, &self.config.limits.tensors)?;
+        veris_core::spec::check_inputs(specs, &inputs, true)?;
+        let limit = self.config.limits.max_concurrent_inferences;
+        if self.in_flight.fetch_add(1, Ordering::AcqRel) >= limit {
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
+            return Err(NodeError::Busy { limit });
+        }
+        let _slot = Slot(&self.in_flight);
+        let outputs =
+            run_with_deadline(model, inputs.clone(), self.config.limits.infer_timeout).map_err(NodeError::Engine)?;
+        Ok((inputs, outputs))
+    }
+
+    /// Runs a model and signs a receipt for the result.
+    pub fn infer(&self, req: InferRequest) -> Result<InferResponse, NodeError> {
+        let record = self.show_model(&req.model)?;
+        let model = self.load(record.id)?;
+        let (inputs, outputs) = self.run(model, &req.inputs)?;
+        let statement = Statement {
+            model: record.id,
+            engine: float_engine(),
+            inputs,
+            outputs,
+            timestamp_ms: now_ms(),
+            nonce: Nonce::random(),
+        };
+        let receipt = Receipt::sign(statement, &self.key, req.embed_inputs);
+        self.metrics.inference(req.mode.name(), &record.name);
+        Ok(InferResponse {
+            model: record.id,
+            outputs: receipt.outputs.clone(),
+            receipt_id: receipt.id(),
+            receipt,
+        })
+    }
+}
