@@ -25,6 +25,7 @@
 //! HTTP [`NodeError::status`]; the API returns them as
 //! `{"error": {"code": "...", "message": "..."}}`.
 
+pub mod bench;
 mod bundled;
 mod cache;
 mod config;

@@ -1,0 +1,168 @@
+//! Every flag of `veris`, defined once with its help text.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use veris_core::{Mode, Version};
+
+const ABOUT: &str = "Veris: verifiable AI inference. Publish ONNX models, run them with signed receipts, verify them.";
+
+const LONG_ABOUT: &str = "\
+Veris: verifiable AI inference. Publish ONNX models content-addressed, run \
+inference and get a signed receipt for every answer, verify receipts anywhere.
+
+Without --node every command works directly on the home directory (an \
+embedded node, no server needed). With --node URL (or VERIS_NODE) every \
+command talks to a running node over HTTP instead. `veris quickstart` shows \
+the whole flow in a few seconds.";
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  verification failed: a receipt check did not pass
+  2  usage error, bad input (unreadable or malformed file, invalid model or
+     inputs, invalid reference) or model not found
+  3  any other failure (node unreachable, storage or internal error, timeout)
+
+On failure a one-line reason is printed on stderr as `error: ...`.";
+
+#[derive(Debug, Parser)]
+#[command(name = "veris", version, about = ABOUT, long_about = LONG_ABOUT, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command accepts.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Home directory of the embedded node: model store and operator key [default: ~/.veris]
+    #[arg(long, global = true, env = "VERIS_HOME", value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    /// Talk to the node at this URL instead of using the home directory
+    /// (ignored by `node start` and `quickstart`)
+    #[arg(long, global = true, env = "VERIS_NODE", value_name = "URL")]
+    pub node: Option<String>,
+    /// Print one machine-readable JSON document on stdout instead of text
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Publish, list, inspect, download and remove models
+    #[command(subcommand)]
+    Model(ModelCommand),
+    /// Run a model on inputs and get its outputs with a signed receipt
+    Infer(InferArgs),
+    /// Check a receipt offline, and optionally by re-executing the model
+    Verify(VerifyArgs),
+    /// Run a node
+    #[command(subcommand)]
+    Node(NodeCommand),
+    /// Try everything on this machine: a temporary node, the bundled digits
+    /// model, inference on its samples, and verification of every receipt
+    Quickstart,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Publish an ONNX model file; prints its content id
+    Add(AddArgs),
+    /// List every stored model version
+    #[command(alias = "ls")]
+    List,
+    /// Show one model version
+    Show(RefArg),
+    /// Download a model file, checked against its content id
+    Get(GetArgs),
+    /// Remove a model version (NAME@VERSION) or every version of an id
+    #[command(alias = "remove")]
+    Rm(RefArg),
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The ONNX model file
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Repository name [default: the file name without its extension]
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Version as MAJOR.MINOR [default: 1.0, or the next minor of the latest version]
+    #[arg(long, value_name = "MAJOR.MINOR")]
+    pub version: Option<Version>,
+    /// A one-line description
+    #[arg(long, default_value = "", value_name = "TEXT")]
+    pub description: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RefArg {
+    /// A content id, NAME (latest version) or NAME@MAJOR.MINOR
+    #[arg(value_name = "MODEL")]
+    pub reference: String,
+}
+
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    #[command(flatten)]
+    pub model: RefArg,
+    /// Where to write the model (written beside it, then renamed into place)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct InferArgs {
+    #[command(flatten)]
+    pub model: RefArg,
+    /// JSON inputs: {"NAME": {"dtype", "shape", "data"}, ...}, or a nested
+    /// array for a single-input model
+    #[arg(short, long, value_name = "FILE")]
+    pub input: PathBuf,
+    /// Evidence to attach to the receipt (signed: the operator's signature)
+    #[arg(long, default_value = "signed", value_name = "MODE")]
+    pub mode: Mode,
+    /// Write the receipt (JSON) to this file
+    #[arg(short, long, value_name = "RECEIPT.json")]
+    pub out: Option<PathBuf>,
+    /// Leave the inputs out of the receipt (their digest still binds them)
+    #[arg(long)]
+    pub no_embed_inputs: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The receipt (JSON) to check
+    #[arg(value_name = "RECEIPT.json")]
+    pub receipt: PathBuf,
+    /// Also re-execute the model and require bit-identical outputs (on the
+    /// embedded node, or on the node given with --node)
+    #[arg(long)]
+    pub replay: bool,
+    /// Replay with this model file instead of the stored model (it must hash
+    /// to the receipt's model id; embedded mode only)
+    #[arg(long, value_name = "FILE", requires = "replay")]
+    pub model_file: Option<PathBuf>,
+    /// Inputs for the replay, for a receipt that does not embed them
+    #[arg(long, value_name = "FILE", requires = "replay")]
+    pub input: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NodeCommand {
+    /// Serve the HTTP API on the home directory until SIGINT or SIGTERM;
+    /// prints `listening on http://ADDR` once ready
+    Start(StartArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// Address to listen on (port 0 picks a free port)
+    #[arg(long, default_value = "127.0.0.1:7878", value_name = "ADDR")]
+    pub listen: SocketAddr,
+}

@@ -1,0 +1,82 @@
+//! `veris model add | list | show | get | rm`.
+
+use std::path::Path;
+
+use serde_json::json;
+use veris_core::api::ModelList;
+use veris_node::AddModel;
+
+use crate::args::{AddArgs, ModelCommand};
+use crate::backend::Backend;
+use crate::exit::bad_input;
+use crate::output::{Printer, model_details, model_table};
+
+pub fn run(backend: &dyn Backend, cmd: ModelCommand, out: Printer) -> anyhow::Result<()> {
+    match cmd {
+        ModelCommand::Add(args) => add(backend, args, out),
+        ModelCommand::List => {
+            let list = ModelList {
+                models: backend.list_models()?,
+            };
+            out.emit(&list, || model_table(&list.models))
+        }
+        ModelCommand::Show(r) => {
+            let record = backend.show_model(&r.reference)?;
+            out.emit(&record, || model_details(&record))
+        }
+        ModelCommand::Get(args) => {
+            let record = backend.download_model(&args.model.reference, &args.output)?;
+            let doc = json!({"model": record, "path": args.output, "size": record.size});
+            out.emit(&doc, || {
+                format!(
+                    "wrote {} ({} bytes, {}) to {}",
+                    record.reference(),
+                    record.size,
+                    record.id,
+                    args.output.display()
+                )
+            })
+        }
+        ModelCommand::Rm(r) => {
+            let removed = backend.remove_model(&r.reference)?;
+            let text = removed
+                .iter()
+                .map(|m| format!("removed {} {}", m.reference(), m.id))
+                .collect::<Vec<_>>()
+                .join("\n");
+            out.emit(&ModelList { models: removed }, || text)
+        }
+    }
+}
+
+fn add(backend: &dyn Backend, args: AddArgs, out: Printer) -> anyhow::Result<()> {
+    let name = match args.name {
+        Some(name) => name,
+        None => default_name(&args.file)?,
+    };
+    let req = AddModel {
+        name,
+        version: args.version,
+        description: args.description,
+    };
+    let added = backend.add_model(&args.file, req)?;
+    if !out.is_json() {
+        let what = if added.created { "added" } else { "already present:" };
+        eprintln!("{what} {} ({} bytes)", added.model.reference(), added.model.size);
+    }
+    out.emit(&added, || added.id.to_string())
+}
+
+/// The file name without its extension, the default model name.
+fn default_name(file: &Path) -> anyhow::Result<String> {
+    file.file_stem()
+        .and_then(|s| s.to_str())
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| {
+            bad_input(format!(
+                "cannot derive a model name from {}; pass --name",
+                file.display()
+            ))
+        })
+}

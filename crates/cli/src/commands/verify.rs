@@ -1,0 +1,81 @@
+//! `veris verify RECEIPT.json [--replay]`: offline checks, always done
+//! here, plus a re-execution by the backend when asked.
+
+use serde::Serialize;
+use serde_json::Value;
+use veris_core::api::VerifyRequest;
+use veris_core::verify::{Check, Report, verify};
+use veris_core::{Digest32, Receipt, TensorLimits};
+use veris_node::NodeLimits;
+
+use crate::args::{Global, VerifyArgs};
+use crate::backend;
+use crate::exit::VerificationFailed;
+use crate::files::{read_json, read_limited};
+use crate::output::{Printer, check_line};
+
+/// `--json` output: the report and whether it passed.
+#[derive(Serialize)]
+struct Verdict<'a> {
+    ok: bool,
+    receipt_id: Digest32,
+    checks: &'a [Check],
+}
+
+pub fn run(global: &Global, args: VerifyArgs, out: Printer) -> anyhow::Result<()> {
+    let receipt: Receipt = read_json(&args.receipt, "a Veris receipt")?;
+    // Offline checks run here, whatever the backend: they need no trust in a node.
+    let mut report = verify(&receipt, &TensorLimits::default());
+    if args.replay {
+        let inputs: Option<Value> = match &args.input {
+            Some(path) => Some(read_json(path, "a JSON inputs file")?),
+            None => None,
+        };
+        let model_file = match &args.model_file {
+            Some(path) => Some(read_limited(path, NodeLimits::default().max_model_bytes)?),
+            None => None,
+        };
+        let backend = backend::open(global)?;
+        let req = VerifyRequest {
+            receipt,
+            replay: true,
+            inputs,
+        };
+        let remote = backend.verify(req, model_file.as_deref())?;
+        merge(&mut report, remote);
+    }
+    let ok = report.ok();
+    let doc = Verdict {
+        ok,
+        receipt_id: report.receipt_id,
+        checks: &report.checks,
+    };
+    out.emit(&doc, || text(&report))?;
+    if ok {
+        Ok(())
+    } else {
+        let failed = report.checks.iter().filter(|c| !c.ok).count();
+        Err(VerificationFailed(format!("{failed} of {} checks failed", report.checks.len())).into())
+    }
+}
+
+/// Adds the backend's checks that the local report does not already have
+/// (the replay); a backend that disagrees on a local check is reported too.
+pub(crate) fn merge(local: &mut Report, remote: Report) {
+    for check in remote.checks {
+        if !local.checks.contains(&check) {
+            local.checks.push(check);
+        }
+    }
+}
+
+fn text(report: &Report) -> String {
+    let mut lines = vec![format!("receipt {}", report.receipt_id)];
+    lines.extend(report.checks.iter().map(check_line));
+    lines.push(if report.ok() {
+        "verified".into()
+    } else {
+        "NOT verified".into()
+    });
+    lines.join("\n")
+}

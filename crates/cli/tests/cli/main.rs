@@ -1,0 +1,9 @@
+//! End-to-end tests of the `veris` binary: each test runs it as a child
+//! process on its own temporary home, embedded or against a node child.
+
+mod common;
+mod infer;
+mod models;
+mod quickstart;
+mod remote;
+mod verify;

@@ -1,0 +1,40 @@
+//! Node status, inference and verification endpoints.
+
+use veris_core::api::{Health, InferRequest, InferResponse, VerifyRequest, VerifyResponse};
+
+use crate::client::{Client, read_limited};
+use crate::error::ClientError;
+
+impl Client {
+    /// `GET /healthz`.
+    pub fn health(&self) -> Result<Health, ClientError> {
+        self.json(self.http().get(self.url(&["healthz"])), "health report")
+    }
+
+    /// `GET /metrics`: Prometheus text exposition.
+    pub fn metrics(&self) -> Result<String, ClientError> {
+        let response = self.send(self.http().get(self.url(&["metrics"])))?;
+        let body = read_limited(response, self.options().max_response_bytes, "metrics")?;
+        Ok(String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// `POST /v1/infer`: runs a model and returns its outputs and receipt.
+    ///
+    /// The receipt is the node's claim; check it with [`crate::verify`]
+    /// (offline) or [`Client::verify`] with `replay` (re-execution).
+    pub fn infer(&self, request: &InferRequest) -> Result<InferResponse, ClientError> {
+        self.json(
+            self.http().post(self.url(&["v1", "infer"])).json(request),
+            "inference response",
+        )
+    }
+
+    /// `POST /v1/verify`: the node's verification report for a receipt,
+    /// including a re-execution when `request.replay` is set.
+    pub fn verify(&self, request: &VerifyRequest) -> Result<VerifyResponse, ClientError> {
+        self.json(
+            self.http().post(self.url(&["v1", "verify"])).json(request),
+            "verification report",
+        )
+    }
+}
