@@ -66,6 +66,26 @@ pub enum Command {
     /// Try everything on this machine: a temporary node, the bundled digits
     /// model, inference on its samples, and verification of every receipt
     Quickstart,
+    /// Measure receipt signing/verification and /v1/infer latency and
+    /// throughput on loopback with the bundled model
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Seconds each HTTP load phase runs
+    #[arg(long, default_value_t = 5.0, value_parser = positive_seconds)]
+    pub seconds: f64,
+    /// Concurrent clients in the throughput phase
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub concurrency: u16,
+}
+
+fn positive_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 3600.0 => Ok(v),
+        _ => Err(format!("`{s}` is not a number of seconds in (0, 3600]")),
+    }
 }
 
 #[derive(Debug, Subcommand)]

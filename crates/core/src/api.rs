@@ -69,7 +69,7 @@ pub struct AddModelResponse {
     pub model: ModelRecord,
 }
 
-/// Response of `GET /v1/models/{ref}`: every version stored under the id.
+/// Response of `GET /v1/models` and `DELETE /v1/models/{ref}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelList {
     pub models: Vec<ModelRecord>,

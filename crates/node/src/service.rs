@@ -101,7 +101,7 @@ impl Service {
         })
     }
 
-    fn engine_limits(&self) -> EngineLimits {
+    pub(crate) fn engine_limits(&self) -> EngineLimits {
         EngineLimits {
             max_model_bytes: usize::try_from(self.config.limits.max_model_bytes).unwrap_or(usize::MAX),
             timeout: self.config.limits.infer_timeout,

@@ -39,7 +39,7 @@ impl Service {
             Some(bytes) if !receipt.model.matches(bytes) => {
                 return Check::fail("replay", format!("the model file is not model {}", receipt.model));
             }
-            Some(bytes) => match FloatModel::load(bytes) {
+            Some(bytes) => match FloatModel::load_with_limits(bytes, self.engine_limits()) {
                 Ok(m) => std::sync::Arc::new(m),
                 Err(e) => return Check::fail("replay", e.to_string()),
             },

@@ -1,5 +1,6 @@
 //! One module per command; each is written once against [`crate::backend::Backend`].
 
+mod bench;
 mod infer;
 mod model;
 mod node;
@@ -19,5 +20,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Verify(args) => verify::run(&cli.global, args, out),
         Command::Node(NodeCommand::Start(args)) => node::start(&cli.global, args, out),
         Command::Quickstart => quickstart::run(out),
+        Command::Bench(args) => bench::run(args, out),
     }
 }

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone, installing what it needs from the
+# package registries (crates.io, PyPI) by itself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v cargo-nextest >/dev/null 2>&1; then
+  echo "== installing cargo-nextest from crates.io"
+  cargo install --locked cargo-nextest
+fi
+
+echo "== format"
+cargo fmt --all -- --check
+
+echo "== lint"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== tests"
+cargo nextest run --workspace --locked --no-fail-fast
+
+echo "== doc tests"
+cargo test --workspace --doc --locked --quiet
+
+echo "== EIP-712 receipts, checked by an independent implementation (eth-account)"
+python3 -m pip install --quiet --disable-pip-version-check eth-account==0.14.0
+python3 scripts/eip712_crosscheck.py
