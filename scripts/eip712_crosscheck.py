@@ -22,7 +22,7 @@ path = Path(sys.argv[1]) if len(sys.argv) > 1 else fixtures / "receipt-v1.json"
 receipt = json.loads(path.read_text())
 expected_id = sys.argv[2] if len(sys.argv) > 2 else (fixtures / "receipt-v1.id").read_text().strip()
 
-MODES = {"signed": 1}
+MODES = {"signed": 1, "exact": 2}
 
 
 def model_digest(cid: str) -> bytes:

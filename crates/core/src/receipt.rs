@@ -21,8 +21,12 @@ pub const RECEIPT_FORMAT_VERSION: u16 = 1;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
-    /// The operator's signature: attribution and accountability.
+    /// The operator's signature over a float-engine result: attribution
+    /// and accountability.
     Signed,
+    /// The operator's signature over an exact-engine result, which anyone
+    /// can replay bit for bit on any machine to prove a lie.
+    Exact,
 }
 
 impl Mode {
@@ -30,16 +34,22 @@ impl Mode {
     pub fn code(self) -> u8 {
         match self {
             Mode::Signed => 1,
+            Mode::Exact => 2,
         }
     }
 
     pub fn from_code(code: u8) -> Option<Mode> {
-        (code == 1).then_some(Mode::Signed)
+        match code {
+            1 => Some(Mode::Signed),
+            2 => Some(Mode::Exact),
+            _ => None,
+        }
     }
 
     pub fn name(self) -> &'static str {
         match self {
             Mode::Signed => "signed",
+            Mode::Exact => "exact",
         }
     }
 }
@@ -50,7 +60,8 @@ impl std::str::FromStr for Mode {
     fn from_str(s: &str) -> Result<Self, String> {
         match s {
             "signed" => Ok(Mode::Signed),
-            other => Err(format!("unknown mode `{other}` (supported: signed)")),
+            "exact" => Ok(Mode::Exact),
+            other => Err(format!("unknown mode `{other}` (supported: signed, exact)")),
         }
     }
 }
@@ -80,9 +91,10 @@ pub enum Evidence {
 }
 
 impl Evidence {
-    pub fn mode(&self) -> Mode {
+    /// Whether this kind of evidence is what `mode` calls for.
+    pub fn suits(&self, mode: Mode) -> bool {
         match self {
-            Evidence::Signed { .. } => Mode::Signed,
+            Evidence::Signed { .. } => matches!(mode, Mode::Signed | Mode::Exact),
         }
     }
 }
@@ -122,9 +134,14 @@ impl Receipt {
     /// Signs `statement` as `key`, producing a [`Mode::Signed`] receipt.
     /// With `embed_inputs` false the inputs are left out (their digest stays).
     pub fn sign(statement: Statement, key: &OperatorKey, embed_inputs: bool) -> Receipt {
+        Receipt::sign_as(Mode::Signed, statement, key, embed_inputs)
+    }
+
+    /// Signs `statement` as `key` in `mode` ([`Mode::Signed`] or [`Mode::Exact`]).
+    pub fn sign_as(mode: Mode, statement: Statement, key: &OperatorKey, embed_inputs: bool) -> Receipt {
         let mut receipt = Receipt {
             format: RECEIPT_FORMAT_VERSION,
-            mode: Mode::Signed,
+            mode,
             model: statement.model,
             engine: statement.engine,
             input_digest: tensor_codec::digest(&statement.inputs),

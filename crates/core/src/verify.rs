@@ -72,13 +72,9 @@ pub fn verify(receipt: &Receipt, limits: &TensorLimits) -> Report {
     ));
     checks.push(Check::from(
         "mode",
-        receipt.evidence.mode() == receipt.mode,
+        receipt.evidence.suits(receipt.mode),
         format!("mode {}", receipt.mode.name()),
-        format!(
-            "mode {} but evidence of mode {}",
-            receipt.mode.name(),
-            receipt.evidence.mode().name()
-        ),
+        format!("mode {} does not take this kind of evidence", receipt.mode.name()),
     ));
     let sizes = limits.check_map(&receipt.outputs).and_then(|_| match &receipt.inputs {
         Some(inputs) => limits.check_map(inputs),

@@ -240,3 +240,16 @@ fn receipt_id_is_the_eip712_hash() {
     assert_eq!(r.id(), Digest32(veris_core::eip712::receipt_hash(&r)));
     assert_eq!(golden_key().address(), r.operator.address);
 }
+
+#[test]
+fn exact_mode_receipts_verify_and_the_mode_is_signed_over() {
+    let key = golden_key();
+    let exact = Receipt::sign_as(veris_core::Mode::Exact, golden_statement(), &key, true);
+    assert!(verify(&exact, &limits()).ok());
+    assert_ne!(exact.id(), golden_receipt().id(), "the mode is part of the signed hash");
+    let bytes = receipt_codec::encode(&exact);
+    assert_eq!(receipt_codec::decode(&bytes, &limits()).unwrap(), exact);
+    let mut relabelled = exact;
+    relabelled.mode = veris_core::Mode::Signed;
+    assert!(!verify(&relabelled, &limits()).ok());
+}

@@ -17,8 +17,8 @@ use veris_core::{Mode, Nonce, OperatorKey, Receipt, Statement, TensorLimits};
 
 use crate::error::NodeError;
 use crate::http::RunningNode;
-use crate::service::{AddModel, Service, float_engine};
-use crate::{BUNDLED_MODEL, BUNDLED_SAMPLES, NodeConfig};
+use crate::service::{Service, float_engine};
+use crate::{BUNDLED_SAMPLES, NodeConfig};
 
 /// What to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,14 +89,7 @@ fn internal(action: &'static str) -> impl Fn(String) -> NodeError {
 pub fn run(options: BenchOptions, progress: &mut dyn FnMut(&str)) -> Result<BenchReport, NodeError> {
     let home = tempfile::tempdir().map_err(|e| internal("create a temporary home")(e.to_string()))?;
     let service = Arc::new(Service::open(NodeConfig::new(home.path()))?);
-    let added = service.add_model(
-        BUNDLED_MODEL,
-        AddModel {
-            name: "digits".into(),
-            version: None,
-            description: String::new(),
-        },
-    )?;
+    let added = service.add_bundled_model()?;
     let samples: Vec<Value> =
         serde_json::from_str(BUNDLED_SAMPLES).map_err(|e| internal("read the bundled samples")(e.to_string()))?;
     let inputs = samples.first().map(|s| s["input"].clone()).unwrap_or(Value::Null);

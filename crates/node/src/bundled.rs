@@ -7,3 +7,22 @@ pub const BUNDLED_MODEL: &[u8] = include_bytes!("../../../models/digits/digits-m
 
 /// Eight held-out samples: `[{"label": 2, "input": {"input": {dtype, shape, data}}}, ...]`.
 pub const BUNDLED_SAMPLES: &str = include_str!("../../../models/digits/samples.json");
+
+use veris_core::api::AddModelResponse;
+
+use crate::error::NodeError;
+use crate::service::{AddModel, Service};
+
+impl Service {
+    /// Adds the bundled digits classifier under the name `digits`.
+    pub fn add_bundled_model(&self) -> Result<AddModelResponse, NodeError> {
+        self.add_model(
+            BUNDLED_MODEL,
+            AddModel {
+                name: "digits".into(),
+                version: None,
+                description: "handwritten digits classifier (8x8 images), bundled with Veris".into(),
+            },
+        )
+    }
+}

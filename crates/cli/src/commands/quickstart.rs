@@ -12,7 +12,7 @@ use veris_client::Client;
 use veris_core::api::{InferRequest, VerifyRequest};
 use veris_core::verify::{Check, verify};
 use veris_core::{Mode, ModelRecord, TensorLimits};
-use veris_node::{AddModel, BUNDLED_MODEL, BUNDLED_SAMPLES, NodeConfig, RunningNode, Service};
+use veris_node::{BUNDLED_SAMPLES, NodeConfig, RunningNode, Service};
 
 use super::verify::merge;
 use crate::exit::VerificationFailed;
@@ -38,14 +38,7 @@ struct Row {
 pub fn run(out: Printer) -> anyhow::Result<()> {
     let home = tempfile::Builder::new().prefix("veris-quickstart-").tempdir()?;
     let service = Arc::new(Service::open(NodeConfig::new(home.path()))?);
-    let added = service.add_model(
-        BUNDLED_MODEL,
-        AddModel {
-            name: "digits".into(),
-            version: None,
-            description: "handwritten digits classifier (8x8 images), bundled with Veris".into(),
-        },
-    )?;
+    let added = service.add_bundled_model()?;
     let operator = service.operator();
     let node = RunningNode::start(service, "127.0.0.1:0".parse()?)?;
     let url = node.url();
