@@ -81,6 +81,14 @@ pub struct BenchArgs {
     pub concurrency: u16,
 }
 
+fn bits(s: &str) -> Result<u8, String> {
+    match s {
+        "8" => Ok(8),
+        "16" => Ok(16),
+        _ => Err(format!("`{s}` is not a supported width (8 or 16)")),
+    }
+}
+
 fn positive_seconds(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v > 0.0 && v <= 3600.0 => Ok(v),
@@ -102,6 +110,26 @@ pub enum ModelCommand {
     /// Remove a model version (NAME@VERSION) or every version of an id
     #[command(alias = "remove")]
     Rm(RefArg),
+    /// Compile a float ONNX model into an exact (integer) model, stored in
+    /// the hub; prints its id. Run it with `veris infer ID --mode exact`
+    Compile(CompileArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompileArgs {
+    #[command(flatten)]
+    pub model: RefArg,
+    /// Calibration inputs (JSON): an array of inputs in the tensor format,
+    /// or one inputs object holding a batch [default: 64 seeded synthetic
+    /// inputs uniform in [0, 1), with a warning]
+    #[arg(long, value_name = "FILE")]
+    pub calibration: Option<PathBuf>,
+    /// Width of activations and weights
+    #[arg(long, default_value_t = 8, value_parser = bits)]
+    pub bits: u8,
+    /// Name of the compiled model [default: <source name>-int<bits>]
+    #[arg(long)]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -144,9 +172,11 @@ pub struct InferArgs {
     /// array for a single-input model
     #[arg(short, long, value_name = "FILE")]
     pub input: PathBuf,
-    /// Evidence to attach to the receipt (signed: the operator's signature)
-    #[arg(long, default_value = "signed", value_name = "MODE")]
-    pub mode: Mode,
+    /// Evidence to attach: `signed` (float engine, operator's signature) or
+    /// `exact` (a compiled exact model, replayable bit for bit anywhere)
+    /// [default: what the model's format calls for]
+    #[arg(long, value_name = "MODE")]
+    pub mode: Option<Mode>,
     /// Write the receipt (JSON) to this file
     #[arg(short, long, value_name = "RECEIPT.json")]
     pub out: Option<PathBuf>,

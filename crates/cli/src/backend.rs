@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use veris_client::Client;
 use veris_core::ModelRecord;
-use veris_core::api::{AddModelResponse, InferRequest, InferResponse, VerifyRequest};
+use veris_core::api::{AddModelResponse, CompileRequest, CompileResponse, InferRequest, InferResponse, VerifyRequest};
 use veris_core::verify::Report;
 use veris_node::{AddModel, NodeConfig, Service};
 
@@ -23,6 +23,8 @@ pub trait Backend {
     /// Writes the model's bytes, checked against its id, atomically to `out`.
     fn download_model(&self, reference: &str, out: &Path) -> anyhow::Result<ModelRecord>;
     fn remove_model(&self, reference: &str) -> anyhow::Result<Vec<ModelRecord>>;
+    /// Compiles a float model into an exact model stored beside it.
+    fn compile_model(&self, reference: &str, req: CompileRequest) -> anyhow::Result<CompileResponse>;
     fn infer(&self, req: InferRequest) -> anyhow::Result<InferResponse>;
     /// The node's report on a receipt; with `req.replay`, re-executed,
     /// using `model_file` instead of the stored model when given.
@@ -53,6 +55,10 @@ impl Backend for Service {
         Ok(Service::remove_model(self, reference)?)
     }
 
+    fn compile_model(&self, reference: &str, req: CompileRequest) -> anyhow::Result<CompileResponse> {
+        Ok(Service::compile_model(self, reference, req)?)
+    }
+
     fn infer(&self, req: InferRequest) -> anyhow::Result<InferResponse> {
         Ok(Service::infer(self, req)?)
     }
@@ -81,6 +87,10 @@ impl Backend for Client {
 
     fn remove_model(&self, reference: &str) -> anyhow::Result<Vec<ModelRecord>> {
         Ok(Client::remove_model(self, reference)?)
+    }
+
+    fn compile_model(&self, reference: &str, req: CompileRequest) -> anyhow::Result<CompileResponse> {
+        Ok(Client::compile_model(self, reference, &req)?)
     }
 
     fn infer(&self, req: InferRequest) -> anyhow::Result<InferResponse> {

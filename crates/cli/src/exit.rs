@@ -62,21 +62,10 @@ impl fmt::Display for VerificationFailed {
 
 impl StdError for VerificationFailed {}
 
-/// Node error codes that mean the request itself was wrong.
-const INPUT_CODES: &[&str] = &[
-    "model_not_found",
-    "version_conflict",
-    "invalid_reference",
-    "model_too_large",
-    "invalid_model",
-    "invalid_input",
-    "bad_request",
-    "payload_too_large",
-    "invalid_receipt",
-];
-
-fn for_node_code(code: &str, status: u16) -> u8 {
-    if INPUT_CODES.contains(&code) || (code == "http" && (400..500).contains(&status)) {
+/// A node's 4xx answers are about the request (exit 2), except a locked
+/// home, which is about the machine; everything else is exit 3.
+fn for_node_status(code: &str, status: u16) -> u8 {
+    if (400..500).contains(&status) && code != "home_locked" {
         BAD_INPUT
     } else {
         OTHER
@@ -93,11 +82,11 @@ pub fn code_of(err: &anyhow::Error) -> u8 {
             return BAD_INPUT;
         }
         if let Some(e) = cause.downcast_ref::<NodeError>() {
-            return for_node_code(e.code(), e.status());
+            return for_node_status(e.code(), e.status());
         }
         if let Some(e) = cause.downcast_ref::<ClientError>() {
             return match e {
-                ClientError::Api { status, code, .. } => for_node_code(code, *status),
+                ClientError::Api { status, code, .. } => for_node_status(code, *status),
                 ClientError::InvalidUrl { .. } => BAD_INPUT,
                 _ => OTHER,
             };

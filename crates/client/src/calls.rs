@@ -1,6 +1,8 @@
 //! Node status, inference and verification endpoints.
 
-use veris_core::api::{Health, InferRequest, InferResponse, VerifyRequest, VerifyResponse};
+use veris_core::api::{
+    CompileRequest, CompileResponse, Health, InferRequest, InferResponse, VerifyRequest, VerifyResponse,
+};
 
 use crate::client::{Client, read_limited};
 use crate::error::ClientError;
@@ -26,6 +28,17 @@ impl Client {
         self.json(
             self.http().post(self.url(&["v1", "infer"])).json(request),
             "inference response",
+        )
+    }
+
+    /// `POST /v1/models/{reference}/compile`: compile a float model into an
+    /// exact model, stored on the node.
+    pub fn compile_model(&self, reference: &str, request: &CompileRequest) -> Result<CompileResponse, ClientError> {
+        self.json(
+            self.http()
+                .post(self.url(&["v1", "models", reference, "compile"]))
+                .json(request),
+            "compile response",
         )
     }
 

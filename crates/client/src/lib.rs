@@ -18,7 +18,7 @@
 //!     model: "digits".into(),
 //!     // A bare nested array for a single-input model: one 8x8 image.
 //!     inputs: serde_json::json!([vec![0.0; 64]]),
-//!     mode: Mode::Signed,
+//!     mode: Some(Mode::Signed),
 //!     embed_inputs: true,
 //! })?;
 //! // Check the receipt without trusting the node...

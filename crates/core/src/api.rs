@@ -24,15 +24,13 @@ pub struct InferRequest {
     pub model: String,
     /// Named tensors, or a bare nested array for a single-input model.
     pub inputs: Value,
-    #[serde(default = "default_mode")]
-    pub mode: Mode,
+    /// `signed` for float models, `exact` for compiled exact models; when
+    /// absent, the mode the model's format calls for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<Mode>,
     /// Whether the receipt embeds the inputs (their digest is always there).
     #[serde(default = "yes")]
     pub embed_inputs: bool,
-}
-
-fn default_mode() -> Mode {
-    Mode::Signed
 }
 
 /// Response of `POST /v1/infer`.
@@ -55,6 +53,40 @@ pub struct VerifyRequest {
     /// Inputs for the replay when the receipt does not embed them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inputs: Option<Value>,
+}
+
+/// `POST /v1/models/{ref}/compile`: compile a float ONNX model into an
+/// exact (integer) model and store it in the hub.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompileRequest {
+    /// Calibration inputs: an array of inputs in the tensor format, or one
+    /// inputs object holding a batch. Absent: a deterministic synthetic set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<Value>,
+    /// Activation and weight width: 8 or 16.
+    #[serde(default = "default_bits")]
+    pub bits: u8,
+    /// Name of the compiled model (default: `<source name>-int<bits>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+fn default_bits() -> u8 {
+    8
+}
+
+/// Response of `POST /v1/models/{ref}/compile`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompileResponse {
+    pub id: ModelId,
+    pub created: bool,
+    pub model: ModelRecord,
+    /// The float model it was compiled from.
+    pub source: ModelId,
+    pub bits: u8,
+    /// Things the caller should know, e.g. that no calibration set was given.
+    pub warnings: Vec<String>,
 }
 
 /// Response of `POST /v1/verify`.

@@ -248,7 +248,10 @@ fn exact_mode_receipts_verify_and_the_mode_is_signed_over() {
     assert!(verify(&exact, &limits()).ok());
     assert_ne!(exact.id(), golden_receipt().id(), "the mode is part of the signed hash");
     let bytes = receipt_codec::encode(&exact);
-    assert_eq!(receipt_codec::encode(&receipt_codec::decode(&bytes, &limits()).unwrap()), bytes);
+    assert_eq!(
+        receipt_codec::encode(&receipt_codec::decode(&bytes, &limits()).unwrap()),
+        bytes
+    );
     let mut relabelled = exact;
     relabelled.mode = veris_core::Mode::Signed;
     assert!(!verify(&relabelled, &limits()).ok());

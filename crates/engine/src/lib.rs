@@ -1,12 +1,16 @@
 //! # veris-engine
 //!
-//! The engines that execute Veris models. Today this crate holds the
-//! **float engine**: ONNX models imported and run by
-//! [tract](https://github.com/sonos/tract) (`tract-onnx`
-//! [`FLOAT_ENGINE_VERSION`]), used by `signed` mode. The **exact engine**
-//! (a quantized integer program with written semantics, the same bits on
-//! every machine) and the **trace hook** the ZK prover implements come later,
-//! with it; nothing here is a specification of results.
+//! The engines that execute Veris models:
+//!
+//! - the **float engine**: ONNX models imported and run by
+//!   [tract](https://github.com/sonos/tract) (`tract-onnx`
+//!   [`FLOAT_ENGINE_VERSION`]), used by `signed` mode; nothing about it is a
+//!   specification of results;
+//! - the **exact engine** ([`exact`]): a float ONNX model compiled into a
+//!   quantized integer program with written semantics
+//!   (`docs/exact-semantics.md`), the same bits on every machine, with a
+//!   trace hook ([`exact::TraceObserver`]) through which a prover observes
+//!   execution. This increment covers MLP-class models.
 //!
 //! ## Using it
 //!
@@ -66,6 +70,7 @@
 
 mod deadline;
 mod error;
+pub mod exact;
 mod float;
 mod guard;
 mod limits;

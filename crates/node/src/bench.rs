@@ -17,7 +17,8 @@ use veris_core::{Mode, Nonce, OperatorKey, Receipt, Statement, TensorLimits};
 
 use crate::error::NodeError;
 use crate::http::RunningNode;
-use crate::service::{Service, float_engine};
+use crate::loaded::float_engine;
+use crate::service::Service;
 use crate::{BUNDLED_SAMPLES, NodeConfig};
 
 /// What to run.
@@ -96,7 +97,7 @@ pub fn run(options: BenchOptions, progress: &mut dyn FnMut(&str)) -> Result<Benc
     let request = InferRequest {
         model: "digits".into(),
         inputs: inputs.clone(),
-        mode: Mode::Signed,
+        mode: Some(Mode::Signed),
         embed_inputs: true,
     };
     let phase = options.duration.min(Duration::from_secs(2));

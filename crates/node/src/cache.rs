@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::loaded::Loaded;
 use veris_core::ModelId;
-use veris_engine::FloatModel;
 
 /// A small least-recently-used map of loaded models.
 #[derive(Debug)]
@@ -17,7 +17,7 @@ pub struct ModelCache {
 #[derive(Debug, Default)]
 struct CacheState {
     tick: u64,
-    entries: HashMap<ModelId, (u64, Arc<FloatModel>)>,
+    entries: HashMap<ModelId, (u64, Arc<Loaded>)>,
 }
 
 impl ModelCache {
@@ -36,11 +36,7 @@ impl ModelCache {
 
     /// The model for `id`, loading it with `load` on a miss. Loading runs
     /// outside the lock; two concurrent misses may both load, one wins.
-    pub fn get_or_load<E>(
-        &self,
-        id: ModelId,
-        load: impl FnOnce() -> Result<FloatModel, E>,
-    ) -> Result<Arc<FloatModel>, E> {
+    pub fn get_or_load<E>(&self, id: ModelId, load: impl FnOnce() -> Result<Loaded, E>) -> Result<Arc<Loaded>, E> {
         {
             let mut s = self.state();
             s.tick += 1;

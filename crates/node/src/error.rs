@@ -3,6 +3,7 @@
 
 use veris_core::{TensorError, receipt_codec::DecodeError};
 use veris_engine::EngineError;
+use veris_engine::exact::ExactError;
 use veris_store::StoreError;
 
 /// Why a node operation failed.
@@ -14,6 +15,8 @@ pub enum NodeError {
     InvalidModel(EngineError),
     #[error("{0}")]
     Engine(EngineError),
+    #[error("exact engine: {0}")]
+    Exact(ExactError),
     #[error("invalid inputs: {0}")]
     Input(#[from] TensorError),
     #[error("invalid request: {0}")]
@@ -50,6 +53,15 @@ impl NodeError {
             NodeError::Engine(EngineError::Input(_)) | NodeError::Input(_) => "invalid_input",
             NodeError::Engine(EngineError::Timeout { .. }) => "inference_timeout",
             NodeError::Engine(_) => "inference_failed",
+            NodeError::Exact(e) => match e {
+                ExactError::Input(_) => "invalid_input",
+                ExactError::Calibration { .. } => "invalid_calibration",
+                ExactError::UnsupportedOp { .. } | ExactError::Unsupported { .. } => "unsupported_op",
+                ExactError::Quantization { .. } => "quantization_failed",
+                ExactError::ModelTooLarge { .. } => "model_too_large",
+                ExactError::InvalidModel { .. } | ExactError::Encoding { .. } => "invalid_model",
+                _ => "inference_failed",
+            },
             NodeError::BadRequest(_) => "bad_request",
             NodeError::TooLarge { .. } => "payload_too_large",
             NodeError::Busy { .. } => "busy",
@@ -64,7 +76,12 @@ impl NodeError {
             "model_not_found" => 404,
             "version_conflict" | "home_locked" => 409,
             "payload_too_large" | "model_too_large" => 413,
-            "invalid_model" | "invalid_input" | "inference_failed" => 422,
+            "invalid_model"
+            | "invalid_input"
+            | "inference_failed"
+            | "invalid_calibration"
+            | "unsupported_op"
+            | "quantization_failed" => 422,
             "inference_timeout" => 504,
             "busy" => 503,
             "bad_request" | "invalid_reference" | "invalid_receipt" => 400,

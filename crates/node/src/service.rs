@@ -7,15 +7,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use veris_core::api::{AddModelResponse, Health, InferRequest, InferResponse};
-use veris_core::{
-    Address, EngineId, ModelId, ModelRecord, Nonce, OperatorKey, Receipt, Statement, TensorSpec, Version,
-};
-use veris_engine::{EngineLimits, FLOAT_ENGINE_ID, FLOAT_ENGINE_VERSION, FloatModel, run_with_deadline};
+use veris_core::{Address, ModelRecord, Nonce, OperatorKey, Receipt, Statement, TensorMap, Version};
+use veris_engine::{EngineLimits, FloatModel};
 use veris_store::{Hub, HubConfig, ModelRef, NewModel, load_or_create_key};
 
 use crate::cache::ModelCache;
 use crate::config::NodeConfig;
 use crate::error::NodeError;
+use crate::loaded::{Loaded, ONNX_FORMAT};
 use crate::metrics::Metrics;
 
 /// What to call a model being added.
@@ -35,14 +34,6 @@ pub struct Service {
     cache: ModelCache,
     in_flight: AtomicUsize,
     metrics: Metrics,
-}
-
-/// The float engine's identity, as receipts record it.
-pub fn float_engine() -> EngineId {
-    EngineId {
-        id: FLOAT_ENGINE_ID.into(),
-        version: FLOAT_ENGINE_VERSION.into(),
-    }
 }
 
 fn now_ms() -> u64 {
@@ -117,7 +108,7 @@ impl Service {
                 name: req.name,
                 version: req.version,
                 description: req.description,
-                format: "onnx".into(),
+                format: ONNX_FORMAT.into(),
                 inputs: model.inputs().to_vec(),
                 outputs: model.outputs().to_vec(),
             },
@@ -158,54 +149,79 @@ impl Service {
         Ok(removed)
     }
 
-    /// The loaded model for `id`, from the cache or the hub.
-    pub(crate) fn load(&self, id: ModelId) -> Result<Arc<FloatModel>, NodeError> {
-        self.cache.get_or_load(id, || {
-            let bytes = self.hub.read_blob(&id)?;
-            FloatModel::load_with_limits(&bytes, self.engine_limits()).map_err(NodeError::InvalidModel)
+    /// The loaded model of `record`, from the cache or the hub.
+    pub(crate) fn load(&self, record: &ModelRecord) -> Result<Arc<Loaded>, NodeError> {
+        self.cache.get_or_load(record.id, || {
+            let bytes = self.hub.read_blob(&record.id)?;
+            Loaded::load(&record.format, &bytes, self.engine_limits())
         })
     }
 
     /// Runs `model` on decoded JSON inputs within the node's limits.
     pub(crate) fn run(
         &self,
-        model: Arc<FloatModel>,
+        model: &Arc<Loaded>,
         inputs: &serde_json::Value,
-    ) -> Result<(veris_core::TensorMap, veris_core::TensorMap), NodeError> {
-        let specs: &[TensorSpec] = model.inputs();
-        let inputs = veris_core::tensor_json::decode_inputs(inputs, specs, &self.config.limits.tensors)?;
-        veris_core::spec::check_inputs(specs, &inputs, true)?;
+    ) -> Result<(TensorMap, TensorMap), NodeError> {
+        let specs = model.input_specs();
+        let inputs = veris_core::tensor_json::decode_inputs(inputs, &specs, &self.config.limits.tensors)?;
+        veris_core::spec::check_inputs(&specs, &inputs, true)?;
         let limit = self.config.limits.max_concurrent_inferences;
         if self.in_flight.fetch_add(1, Ordering::AcqRel) >= limit {
             self.in_flight.fetch_sub(1, Ordering::AcqRel);
             return Err(NodeError::Busy { limit });
         }
         let _slot = Slot(&self.in_flight);
-        let outputs =
-            run_with_deadline(model, inputs.clone(), self.config.limits.infer_timeout).map_err(NodeError::Engine)?;
+        let outputs = model.run(inputs.clone(), self.config.limits.infer_timeout)?;
         Ok((inputs, outputs))
     }
 
-    /// Runs a model and signs a receipt for the result.
+    /// Runs a model and signs a receipt for the result. Float models give
+    /// `signed` receipts, compiled exact models `exact` ones.
     pub fn infer(&self, req: InferRequest) -> Result<InferResponse, NodeError> {
         let record = self.show_model(&req.model)?;
-        let model = self.load(record.id)?;
-        let (inputs, outputs) = self.run(model, &req.inputs)?;
+        let model = self.load(&record)?;
+        let mode = model.mode();
+        if let Some(asked) = req.mode
+            && asked != mode
+        {
+            let hint = if record.format == ONNX_FORMAT {
+                format!(
+                    "; compile it first (`veris model compile {}`) and run the compiled model",
+                    record.reference()
+                )
+            } else {
+                String::new()
+            };
+            return Err(NodeError::BadRequest(format!(
+                "model {} ({}) gives `{}` receipts, not `{}`{hint}",
+                record.reference(),
+                record.format,
+                mode.name(),
+                asked.name()
+            )));
+        }
+        let (inputs, outputs) = self.run(&model, &req.inputs)?;
         let statement = Statement {
             model: record.id,
-            engine: float_engine(),
+            engine: model.engine(),
             inputs,
             outputs,
             timestamp_ms: now_ms(),
             nonce: Nonce::random(),
         };
-        let receipt = Receipt::sign(statement, &self.key, req.embed_inputs);
-        self.metrics.inference(req.mode.name(), &record.name);
+        let receipt = Receipt::sign_as(mode, statement, &self.key, req.embed_inputs);
+        self.metrics.inference(mode.name(), &record.name);
         Ok(InferResponse {
             model: record.id,
             outputs: receipt.outputs.clone(),
             receipt_id: receipt.id(),
             receipt,
         })
+    }
+
+    /// The hub (for compilation, which stores its result there).
+    pub(crate) fn hub(&self) -> &Hub {
+        &self.hub
     }
 }

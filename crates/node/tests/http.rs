@@ -332,3 +332,90 @@ fn graceful_shutdown_releases_the_port_and_the_home() {
     assert!(Client::new().get(format!("http://{addr}/healthz")).send().is_err());
     Service::open(NodeConfig::new(home.path())).expect("the home is free again after shutdown");
 }
+
+#[test]
+fn compiled_exact_models_give_exact_receipts_that_replay_bit_for_bit() {
+    let f = Fixture::with_digits();
+    let calibration: Vec<Value> = samples().iter().map(|s| s["input"].clone()).collect();
+    let r = f.post_json(
+        "/v1/models/digits/compile",
+        &json!({"calibration": calibration, "bits": 8}),
+    );
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let compiled: Value = r.json().unwrap();
+    assert_eq!(compiled["model"]["name"], "digits-int8");
+    assert_eq!(compiled["model"]["format"], "veris-exact");
+    assert_eq!(compiled["warnings"], json!([]));
+    let exact_id = compiled["id"].as_str().unwrap().to_string();
+
+    let mut correct = 0;
+    for sample in samples() {
+        let resp: InferResponse = f
+            .post_json("/v1/infer", &json!({"model": exact_id, "inputs": sample["input"]}))
+            .json()
+            .unwrap();
+        assert_eq!(resp.receipt.mode, veris_core::Mode::Exact);
+        assert_eq!(resp.receipt.engine, veris_node::exact_engine());
+        let logits = resp.outputs["logits"].as_f32().unwrap();
+        let predicted = (0..10).max_by(|&a, &b| logits[a].total_cmp(&logits[b])).unwrap();
+        correct += usize::from(predicted as u64 == sample["label"].as_u64().unwrap());
+        let report: Report = f
+            .post_json("/v1/verify", &json!({"receipt": resp.receipt, "replay": true}))
+            .json()
+            .unwrap();
+        assert!(report.ok(), "{report:?}");
+
+        let mut lie = serde_json::to_value(&resp.receipt).unwrap();
+        lie["outputs"]["logits"]["data"][0] = json!(logits[0] + 1.0);
+        let report: Report = f
+            .post_json("/v1/verify", &json!({"receipt": lie, "replay": true}))
+            .json()
+            .unwrap();
+        assert!(!report.ok());
+    }
+    assert!(correct >= 7, "int8 digits classified {correct}/8 samples");
+}
+
+#[test]
+fn compile_and_mode_errors_are_typed() {
+    let f = Fixture::with_digits();
+    let msg = expect_error(
+        f.post_json("/v1/models/digits/compile", &json!({"bits": 4})),
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    );
+    assert!(msg.contains("8 or 16"), "{msg}");
+    let bad_cal = json!({"calibration": [{"input": [[1.0, 2.0]]}]});
+    expect_error(
+        f.post_json("/v1/models/digits/compile", &bad_cal),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+    );
+    let r = f.post_json("/v1/models/digits/compile", &json!({}));
+    let compiled: Value = r.json().unwrap();
+    assert!(compiled["warnings"][0].as_str().unwrap().contains("no calibration set"));
+    let msg = expect_error(
+        f.post_json("/v1/models/digits-int8/compile", &json!({})),
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    );
+    assert!(msg.contains("only float ONNX models"), "{msg}");
+    let inputs = samples()[0]["input"].clone();
+    let msg = expect_error(
+        f.post_json(
+            "/v1/infer",
+            &json!({"model": "digits", "inputs": inputs, "mode": "exact"}),
+        ),
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    );
+    assert!(msg.contains("compile it first"), "{msg}");
+    expect_error(
+        f.post_json(
+            "/v1/infer",
+            &json!({"model": "digits-int8", "inputs": inputs, "mode": "signed"}),
+        ),
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    );
+}

@@ -6,9 +6,10 @@ use serde_json::json;
 use veris_core::api::ModelList;
 use veris_node::AddModel;
 
-use crate::args::{AddArgs, ModelCommand};
+use crate::args::{AddArgs, CompileArgs, ModelCommand};
 use crate::backend::Backend;
 use crate::exit::bad_input;
+use crate::files::read_json;
 use crate::output::{Printer, model_details, model_table};
 
 pub fn run(backend: &dyn Backend, cmd: ModelCommand, out: Printer) -> anyhow::Result<()> {
@@ -37,6 +38,7 @@ pub fn run(backend: &dyn Backend, cmd: ModelCommand, out: Printer) -> anyhow::Re
                 )
             })
         }
+        ModelCommand::Compile(args) => compile(backend, args, out),
         ModelCommand::Rm(r) => {
             let removed = backend.remove_model(&r.reference)?;
             let text = removed
@@ -79,4 +81,30 @@ fn default_name(file: &Path) -> anyhow::Result<String> {
                 file.display()
             ))
         })
+}
+
+fn compile(backend: &dyn Backend, args: CompileArgs, out: Printer) -> anyhow::Result<()> {
+    let calibration = match &args.calibration {
+        Some(path) => Some(read_json::<serde_json::Value>(path, "a calibration set (JSON)")?),
+        None => None,
+    };
+    let req = veris_core::api::CompileRequest {
+        calibration,
+        bits: args.bits,
+        name: args.name,
+    };
+    let compiled = backend.compile_model(&args.model.reference, req)?;
+    for warning in &compiled.warnings {
+        eprintln!("warning: {warning}");
+    }
+    out.emit(&compiled, || {
+        format!(
+            "{}\ncompiled {} (int{}) from {} as {}",
+            compiled.id,
+            compiled.source,
+            compiled.bits,
+            args.model.reference,
+            compiled.model.reference()
+        )
+    })
 }

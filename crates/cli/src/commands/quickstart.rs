@@ -93,7 +93,7 @@ fn run_samples(url: &str) -> anyhow::Result<Vec<Row>> {
         let response = client.infer(&InferRequest {
             model: "digits".into(),
             inputs: sample.input,
-            mode: Mode::Signed,
+            mode: Some(Mode::Signed),
             embed_inputs: true,
         })?;
         let predicted = response

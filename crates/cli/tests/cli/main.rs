@@ -2,6 +2,7 @@
 //! process on its own temporary home, embedded or against a node child.
 
 mod common;
+mod exact;
 mod infer;
 mod models;
 mod quickstart;

@@ -41,7 +41,7 @@ fn every_endpoint_round_trips_against_a_real_node() {
         .infer(&InferRequest {
             model: added.id.to_string(),
             inputs: samples[0].input.clone(),
-            mode: Mode::Signed,
+            mode: Some(Mode::Signed),
             embed_inputs: true,
         })
         .unwrap();

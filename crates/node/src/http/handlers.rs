@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use veris_core::api::{InferRequest, ModelList, VerifyRequest};
+use veris_core::api::{CompileRequest, InferRequest, ModelList, VerifyRequest};
 
 use super::body::{read_json, read_limited};
 use super::error::ApiError;
@@ -124,4 +124,15 @@ pub async fn infer(State(s): Shared, body: Body) -> Result<Response, ApiError> {
 pub async fn verify(State(s): Shared, body: Body) -> Result<Response, ApiError> {
     let req: VerifyRequest = read_json(body, s.config().limits.max_body_bytes as u64).await?;
     Ok(Json(blocking(s, move |s| s.verify(req, None)).await?).into_response())
+}
+
+pub async fn compile_model(State(s): Shared, Path(reference): Path<String>, body: Body) -> Result<Response, ApiError> {
+    let req: CompileRequest = read_json(body, s.config().limits.max_body_bytes as u64).await?;
+    let compiled = blocking(s, move |s| s.compile_model(&reference, req)).await?;
+    let status = if compiled.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(compiled)).into_response())
 }

@@ -32,6 +32,7 @@ pub fn router(service: Arc<Service>) -> Router {
             get(handlers::show_model).delete(handlers::remove_model),
         )
         .route("/v1/models/{reference}/file", get(handlers::model_file))
+        .route("/v1/models/{reference}/compile", post(handlers::compile_model))
         .route("/v1/infer", post(handlers::infer))
         .route("/v1/verify", post(handlers::verify))
         .fallback(error::not_found)

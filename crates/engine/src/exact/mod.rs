@@ -1,0 +1,67 @@
+//! # The exact engine
+//!
+//! Compiles a float ONNX model into a quantized **integer program** whose
+//! result is the same bits on every machine, thread count and build, and
+//! runs it. The semantics is written down in `docs/exact-semantics.md`
+//! ([`SEMANTICS_VERSION`]); this module follows it.
+//!
+//! ```no_run
+//! use veris_core::ModelId;
+//! use veris_engine::exact::{Bits, ExactModel, compile, default_calibration};
+//! # fn demo(onnx: &[u8], inputs: veris_core::TensorMap) -> Result<(), veris_engine::exact::ExactError> {
+//! let graph_specs = veris_engine::exact::input_specs(onnx)?;
+//! let calibration = default_calibration(&graph_specs)?; // or real samples
+//! let model = compile(onnx, ModelId::of_bytes(onnx), &calibration, Bits::B8)?;
+//! let bytes = model.encode(); // canonical; model.id() = CID of these bytes
+//! let model = ExactModel::decode(&bytes)?;
+//! let out = model.run(&inputs)?; // out.quantized (ints), out.dequantized (f32 view)
+//! # let _ = out; Ok(()) }
+//! ```
+//!
+//! Pipeline: [`import`](import()) (ONNX protobuf → [`ir::Graph`]) →
+//! calibration with the float reference interpreter ([`float_ref`]) →
+//! [`compile()`] (scales, per-channel weights, integer multipliers,
+//! fusion of bias Adds and Relus) → [`ExactModel`] (canonical encoding,
+//! content id) → [`ExactModel::run`] / [`ExactModel::run_traced`] with a
+//! [`TraceObserver`].
+//!
+//! Floats exist only in the compiler. At run time the only float steps are
+//! at the boundary and outside the program: reading the bits of the f32
+//! inputs (the quantization itself is integer-only, [`quantize_input`]) and
+//! the optional dequantized view of the outputs.
+
+mod calibrate;
+mod codec;
+mod compile;
+mod error;
+pub mod float_ref;
+mod import;
+pub mod ir;
+pub mod kernels;
+mod model;
+mod quant;
+pub mod reference;
+mod run;
+pub mod shape;
+mod trace;
+mod validate;
+
+pub use calibrate::{DEFAULT_CALIBRATION_SAMPLES, DEFAULT_CALIBRATION_SEED, default_calibration};
+pub use codec::{ExactLimits, MAGIC};
+pub use compile::compile;
+pub use error::ExactError;
+pub use import::import;
+pub use model::{Bits, ExactInput, ExactModel, ExactOp, ExactOutput, IntTensor, Linear, SEMANTICS_VERSION};
+pub use quant::{Requant, quantize_input};
+pub use run::ExactOutputs;
+pub use trace::{NoTrace, TraceObserver};
+pub use validate::{ACC_BOUND, MAX_BOUNDARY, MAX_NAME_LEN, MAX_RANK};
+
+/// The float32 input specs an ONNX model declares, as the exact engine
+/// reads them (e.g. to build a [`default_calibration`]).
+pub fn input_specs(onnx: &[u8]) -> Result<Vec<veris_core::TensorSpec>, ExactError> {
+    Ok(import(onnx)?.inputs)
+}
+
+/// Identifies the exact engine in receipts.
+pub const EXACT_ENGINE_ID: &str = "veris-exact";

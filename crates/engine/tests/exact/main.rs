@@ -1,0 +1,10 @@
+//! Integration tests of the exact (integer) engine, one binary.
+
+mod codec;
+mod common;
+mod digits;
+mod errors;
+mod golden;
+mod graph_ops;
+mod kernels;
+mod trace;
