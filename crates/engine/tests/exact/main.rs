@@ -7,4 +7,6 @@ mod errors;
 mod golden;
 mod graph_ops;
 mod kernels;
+#[path = "../support/digits.rs"]
+mod support;
 mod trace;

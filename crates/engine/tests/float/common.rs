@@ -1,21 +1,11 @@
-//! Shared helpers: the digits model and its data, seeded randomness.
+//! Shared helpers: the digits data (`tests/support`), the loaded float model.
 
 use std::sync::{Arc, OnceLock};
 
-use serde_json::Value;
-use veris_core::{Tensor, TensorData, TensorMap};
+use veris_core::TensorMap;
 use veris_engine::FloatModel;
 
-pub const DIGITS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/digits");
-pub const FIXTURES_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
-
-pub fn digits_bytes() -> Vec<u8> {
-    std::fs::read(format!("{DIGITS_DIR}/digits-mlp.onnx")).expect("read digits-mlp.onnx")
-}
-
-pub fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{FIXTURES_DIR}/{name}")).expect("read fixture")
-}
+pub use crate::support::*;
 
 /// The digits model, loaded once per test binary.
 pub fn digits() -> Arc<FloatModel> {
@@ -25,67 +15,6 @@ pub fn digits() -> Arc<FloatModel> {
         .clone()
 }
 
-/// A float32 `input` tensor map of `rows` x 64 values.
-pub fn input_map(rows: usize, data: Vec<f32>) -> TensorMap {
-    one("input", vec![rows, 64], TensorData::Float32(data))
-}
-
-pub fn one(name: &str, shape: Vec<usize>, data: TensorData) -> TensorMap {
-    let t = Tensor::new(name, shape, data).expect("consistent tensor");
-    TensorMap::from([(name.to_string(), t)])
-}
-
-fn read_json(name: &str) -> Value {
-    let text = std::fs::read_to_string(format!("{DIGITS_DIR}/{name}")).expect("read json");
-    serde_json::from_str(&text).expect("parse json")
-}
-
-/// `(shape, data)` of a `{"dtype": "float32", "shape": [...], "data": [...]}` object.
-fn f32_tensor(v: &Value) -> (Vec<usize>, Vec<f32>) {
-    assert_eq!(v["dtype"], "float32");
-    let shape = v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .collect();
-    let data = v["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap() as f32)
-        .collect();
-    (shape, data)
-}
-
-/// The 8 samples of `samples.json`: label and a [1, 64] input.
-pub fn samples() -> Vec<(usize, TensorMap)> {
-    read_json("samples.json")
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            let (shape, data) = f32_tensor(&s["input"]["input"]);
-            assert_eq!(shape, [1, 64]);
-            (s["label"].as_u64().unwrap() as usize, input_map(1, data))
-        })
-        .collect()
-}
-
-/// The held-out set: labels and the flat [450 x 64] data.
-pub fn heldout() -> (Vec<usize>, Vec<f32>) {
-    let v = read_json("heldout.json");
-    let labels: Vec<usize> = v["labels"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l.as_u64().unwrap() as usize)
-        .collect();
-    let (shape, data) = f32_tensor(&v["input"]["input"]);
-    assert_eq!(shape, [labels.len(), 64]);
-    (labels, data)
-}
-
 /// The `logits` output as (shape, values).
 pub fn logits(out: &TensorMap) -> (Vec<usize>, Vec<f32>) {
     assert_eq!(out.keys().collect::<Vec<_>>(), ["logits"]);
@@ -93,42 +22,6 @@ pub fn logits(out: &TensorMap) -> (Vec<usize>, Vec<f32>) {
     (t.shape().to_vec(), t.as_f32().expect("float32 logits").to_vec())
 }
 
-pub fn argmax(row: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, &x) in row.iter().enumerate() {
-        if x > row[best] {
-            best = i;
-        }
-    }
-    best
-}
-
 pub fn bits(values: &[f32]) -> Vec<u32> {
     values.iter().map(|x| x.to_bits()).collect()
-}
-
-/// splitmix64: seeded, dependency-free randomness for reproducible tests.
-#[derive(Debug)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-
-    pub fn bytes(&mut self, len: usize) -> Vec<u8> {
-        (0..len).map(|_| self.next_u64() as u8).collect()
-    }
 }

@@ -7,4 +7,6 @@ mod concurrency;
 mod deadline;
 mod digits;
 mod fixtures;
+#[path = "../support/digits.rs"]
+mod support;
 mod version;
