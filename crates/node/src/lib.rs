@@ -1,7 +1,7 @@
 //! # veris-node
 //!
 //! The composition root of a Veris node: it wires the model hub
-//! (`veris-store`), the float engine (`veris-engine`) and the operator key
+//! (`veris-store`), the float and exact engines (`veris-engine`) and the operator key
 //! into a [`Service`], and serves it over HTTP ([`http`]).
 //!
 //! - [`Service`] is the embedded node: every CLI command can use it

@@ -1,4 +1,4 @@
-//! The embedded node: a model hub, the float engine and the operator key
+//! The embedded node: a model hub, the float and exact engines and the operator key
 //! under one home directory. The CLI uses it directly; the HTTP server
 //! wraps it.
 
