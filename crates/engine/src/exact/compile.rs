@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use veris_core::{ModelId, TensorMap};
 
 use super::ExactError;
-use super::calibrate::ranges;
+use super::calibrate::{Calibrated, ranges};
 use super::import::import;
 use super::ir::{Const, Graph, IrOp, Node};
 use super::model::{Bits, ExactInput, ExactModel, ExactOp, ExactOutput, IntTensor, Linear};
@@ -27,10 +27,10 @@ pub fn compile(
     bits: Bits,
 ) -> Result<ExactModel, ExactError> {
     let graph = import(onnx)?;
-    let ranges = ranges(&graph, calibration)?;
+    let calibrated = ranges(&graph, calibration)?;
     let mut c = Compiler {
         graph: &graph,
-        ranges: &ranges,
+        cal: &calibrated,
         bits,
         values: BTreeMap::new(),
         consts: Vec::new(),
@@ -42,34 +42,35 @@ pub fn compile(
 
 /// Provisional value numbers while compiling: consts and op outputs are
 /// renumbered once their counts are known.
-const CONST_BASE: u32 = 1 << 30;
-const OP_BASE: u32 = 1 << 31;
+pub(super) const CONST_BASE: u32 = 1 << 30;
+pub(super) const OP_BASE: u32 = 1 << 31;
 
+/// A compiled value: its provisional number and its scale.
 #[derive(Debug, Clone, Copy)]
-struct Val {
-    id: u32,
-    scale: f64,
+pub(super) struct Val {
+    pub id: u32,
+    pub scale: f64,
 }
 
-struct Compiler<'g> {
-    graph: &'g Graph,
-    ranges: &'g BTreeMap<String, f64>,
-    bits: Bits,
-    values: BTreeMap<String, Val>,
-    consts: Vec<IntTensor>,
-    ops: Vec<ExactOp>,
+pub(super) struct Compiler<'g> {
+    pub graph: &'g Graph,
+    pub cal: &'g Calibrated,
+    pub bits: Bits,
+    pub values: BTreeMap<String, Val>,
+    pub consts: Vec<IntTensor>,
+    pub ops: Vec<ExactOp>,
     /// Nodes fused into an earlier op.
-    skip: BTreeSet<usize>,
+    pub skip: BTreeSet<usize>,
 }
 
-fn unsupported(node: &Node, reason: impl Into<String>) -> ExactError {
+pub(super) fn unsupported(node: &Node, reason: impl Into<String>) -> ExactError {
     ExactError::Unsupported {
         node: node.name.clone(),
         reason: reason.into(),
     }
 }
 
-fn round_to_i64(x: f64, what: &str) -> Result<i64, ExactError> {
+pub(super) fn round_to_i64(x: f64, what: &str) -> Result<i64, ExactError> {
     let r = x.round();
     if !(r.is_finite() && r.abs() <= ACC_BOUND as f64) {
         return Err(ExactError::Quantization {
@@ -81,24 +82,33 @@ fn round_to_i64(x: f64, what: &str) -> Result<i64, ExactError> {
 }
 
 impl<'g> Compiler<'g> {
-    fn qmax(&self) -> f64 {
+    pub fn qmax(&self) -> f64 {
         self.bits.qmax() as f64
     }
 
     /// The activation scale of a calibrated tensor.
-    fn scale_of(&self, tensor: &str) -> f64 {
-        let m = self.ranges.get(tensor).copied().unwrap_or(0.0);
+    pub fn scale_of(&self, tensor: &str) -> f64 {
+        let m = self.cal.max.get(tensor).copied().unwrap_or(0.0);
         if m > 0.0 { m / self.qmax() } else { 1.0 }
     }
 
-    fn ratio(&self, ratio: f64, tensor: &str) -> Result<Requant, ExactError> {
+    /// The calibrated shape of a float tensor.
+    pub fn shape_of(&self, node: &Node, tensor: &str) -> Result<&'g [usize], ExactError> {
+        self.cal
+            .shapes
+            .get(tensor)
+            .map(Vec::as_slice)
+            .ok_or_else(|| unsupported(node, format!("`{tensor}` has no calibrated shape")))
+    }
+
+    pub fn ratio(&self, ratio: f64, tensor: &str) -> Result<Requant, ExactError> {
         Requant::for_ratio(ratio).ok_or_else(|| ExactError::Quantization {
             tensor: tensor.to_string(),
             reason: format!("rescale ratio {ratio} outside [2^-96, 2^30)"),
         })
     }
 
-    fn float_const(&self, name: &str) -> Option<(&'g [usize], &'g [f32])> {
+    pub fn float_const(&self, name: &str) -> Option<(&'g [usize], &'g [f32])> {
         match self.graph.consts.get(name) {
             Some(Const::Float { shape, data }) => Some((shape, data)),
             _ => None,
@@ -107,7 +117,7 @@ impl<'g> Compiler<'g> {
 
     /// The one node reading `tensor`, if exactly one does and it is not a
     /// graph output (only then may it be fused).
-    fn sole_consumer(&self, tensor: &str) -> Option<usize> {
+    pub fn sole_consumer(&self, tensor: &str) -> Option<usize> {
         if self.graph.uses(tensor) != 1 {
             return None;
         }
@@ -128,7 +138,7 @@ impl<'g> Compiler<'g> {
         }
     }
 
-    fn activation(&self, node: &Node, name: &str) -> Result<Val, ExactError> {
+    pub fn activation(&self, node: &Node, name: &str) -> Result<Val, ExactError> {
         self.values.get(name).copied().ok_or_else(|| {
             unsupported(
                 node,
@@ -137,7 +147,7 @@ impl<'g> Compiler<'g> {
         })
     }
 
-    fn push_op(&mut self, op: ExactOp, out: &str, scale: f64) {
+    pub fn push_op(&mut self, op: ExactOp, out: &str, scale: f64) {
         let id = OP_BASE + self.ops.len() as u32;
         self.ops.push(op);
         self.values.insert(out.to_string(), Val { id, scale });
@@ -179,13 +189,7 @@ impl<'g> Compiler<'g> {
         };
         let mut ops = std::mem::take(&mut self.ops);
         for op in &mut ops {
-            match op {
-                ExactOp::Linear(l) => l.input = remap(l.input),
-                ExactOp::Add { a, b, .. } => (*a, *b) = (remap(*a), remap(*b)),
-                ExactOp::Relu { input } | ExactOp::Reshape { input, .. } | ExactOp::Flatten { input, .. } => {
-                    *input = remap(*input)
-                }
-            }
+            op.map_operands(remap);
         }
         outputs.iter_mut().for_each(|o| o.value = remap(o.value));
         let model = ExactModel {
@@ -238,6 +242,7 @@ impl<'g> Compiler<'g> {
                 }
                 self.linear(node, x, w, bias, k, n, true)
             }
+            IrOp::MatMul if self.float_const(&node.inputs[1]).is_none() => self.act_matmul(node),
             IrOp::MatMul => {
                 let x = self.activation(node, &node.inputs[0])?;
                 let (shape, b) = self
@@ -273,6 +278,10 @@ impl<'g> Compiler<'g> {
                 );
                 Ok(())
             }
+            IrOp::Pointwise(p) => self.pointwise(node, *p),
+            IrOp::Softmax { axis, legacy } => self.softmax(node, *axis, *legacy),
+            IrOp::LayerNorm { axis, epsilon } => self.layer_norm(node, *axis, *epsilon),
+            IrOp::Reduce { .. } => self.reduce(node),
             IrOp::Reshape => {
                 let x = self.activation(node, &node.inputs[0])?;
                 let Some(Const::Int { data, .. }) = self.graph.consts.get(&node.inputs[1]) else {
@@ -374,7 +383,7 @@ impl<'g> Compiler<'g> {
     }
 
     /// An activation, or a float constant quantized with its own max-abs scale.
-    fn operand(&mut self, node: &Node, name: &str) -> Result<Val, ExactError> {
+    pub fn operand(&mut self, node: &Node, name: &str) -> Result<Val, ExactError> {
         if let Some(v) = self.values.get(name) {
             return Ok(*v);
         }

@@ -8,6 +8,7 @@ use veris_core::TensorMap;
 use veris_core::spec::check_inputs;
 
 use super::ExactError;
+use super::float_nn;
 use super::ir::{Const, Graph, IrOp, Node};
 use super::shape::{broadcast, broadcast_indices, elements, flatten_shape, reshape_target};
 
@@ -131,33 +132,7 @@ fn eval(graph: &Graph, env: &BTreeMap<String, FTensor>, node: &Node) -> Result<F
             }
             Ok(out)
         }
-        IrOp::MatMul => {
-            let (a, b) = (arg(0)?, arg(1)?);
-            if b.shape.len() != 2 || a.shape.is_empty() {
-                return Err(format!(
-                    "MatMul supports [.., K] x [K, N], got {:?} x {:?}",
-                    a.shape, b.shape
-                ));
-            }
-            let (k, n) = (b.shape[0], b.shape[1]);
-            if a.shape[a.shape.len() - 1] != k {
-                return Err(format!("MatMul inner dimensions differ: {:?} x {:?}", a.shape, b.shape));
-            }
-            let rows = a.data.len() / k.max(1);
-            let mut shape = a.shape.clone();
-            *shape.last_mut().unwrap_or(&mut 0) = n;
-            let mut y = vec![0f32; elements(&shape)?];
-            for r in 0..rows {
-                for j in 0..n {
-                    let mut acc = 0f64;
-                    for p in 0..k {
-                        acc += f64::from(a.data[r * k + p]) * f64::from(b.data[p * n + j]);
-                    }
-                    y[r * n + j] = acc as f32;
-                }
-            }
-            Ok(FTensor { shape, data: y })
-        }
+        IrOp::MatMul => float_nn::matmul(&arg(0)?, &arg(1)?),
         IrOp::Add => {
             let (a, b) = (arg(0)?, arg(1)?);
             let shape = broadcast(&a.shape, &b.shape)?;
@@ -177,6 +152,31 @@ fn eval(graph: &Graph, env: &BTreeMap<String, FTensor>, node: &Node) -> Result<F
                 shape: flatten_shape(&x.shape, *axis)?,
                 data: x.data,
             })
+        }
+        IrOp::Pointwise(p) => Ok(float_nn::pointwise(arg(0)?, *p)),
+        IrOp::Softmax { axis, legacy } => float_nn::softmax(&arg(0)?, *axis, *legacy),
+        IrOp::LayerNorm { axis, epsilon } => {
+            let bias = node.inputs.get(2).map(|_| arg(2)).transpose()?;
+            float_nn::layer_norm(&arg(0)?, &arg(1)?, bias.as_ref(), *axis, *epsilon)
+        }
+        IrOp::Reduce {
+            mean,
+            axes,
+            keepdims,
+            noop_with_empty_axes,
+        } => {
+            let axes = match (axes, node.inputs.get(1)) {
+                (Some(a), _) => a.clone(),
+                (None, Some(name)) => match graph.consts.get(name) {
+                    Some(Const::Int { data, .. }) => data.clone(),
+                    _ => return Err("reduce axes must be a constant int64 tensor".into()),
+                },
+                (None, None) => Vec::new(),
+            };
+            if axes.is_empty() && *noop_with_empty_axes {
+                return arg(0);
+            }
+            float_nn::reduce(&arg(0)?, &axes, *keepdims, *mean)
         }
         IrOp::Reshape => {
             let x = arg(0)?;

@@ -8,6 +8,7 @@ use tract_onnx::prelude::Framework;
 use veris_core::{DType, Dim, TensorSpec};
 
 use super::ExactError;
+use super::import_nn;
 use super::ir::{Const, Graph, IrOp, Node};
 use crate::EngineLimits;
 use crate::guard::contain;
@@ -34,11 +35,19 @@ pub fn import(bytes: &[u8]) -> Result<Graph, ExactError> {
             limit,
         });
     }
-    let proto = contain(|| tract_onnx::onnx().proto_model_for_read(&mut &bytes[..]))
+    let mut proto = contain(|| tract_onnx::onnx().proto_model_for_read(&mut &bytes[..]))
         .map_err(|m| invalid(format!("protobuf decoder panicked: {m}")))?
         .map_err(|e| invalid(format!("{e:#}")))?;
-    let graph = proto.graph.as_ref().ok_or_else(|| invalid("no graph"))?;
-    from_graph(graph)
+    let opset = proto
+        .opset_import
+        .iter()
+        .filter(|o| o.domain.is_empty() || o.domain == "ai.onnx")
+        .map(|o| o.version)
+        .max()
+        .unwrap_or(1);
+    let mut graph = proto.graph.take().ok_or_else(|| invalid("no graph"))?;
+    import_nn::rewrite(&mut graph, opset);
+    from_graph(&graph)
 }
 
 fn from_graph(g: &pb::GraphProto) -> Result<Graph, ExactError> {
@@ -168,15 +177,15 @@ fn load_const(name: &str, t: &TensorProto) -> Result<Const, ExactError> {
     }
 }
 
-fn attr<'a>(n: &'a NodeProto, name: &str) -> Option<&'a AttributeProto> {
+pub(super) fn attr<'a>(n: &'a NodeProto, name: &str) -> Option<&'a AttributeProto> {
     n.attribute.iter().find(|a| a.name == name)
 }
 
-fn attr_f(n: &NodeProto, name: &str, default: f32) -> f32 {
+pub(super) fn attr_f(n: &NodeProto, name: &str, default: f32) -> f32 {
     attr(n, name).map_or(default, |a| a.f)
 }
 
-fn attr_i(n: &NodeProto, name: &str, default: i64) -> i64 {
+pub(super) fn attr_i(n: &NodeProto, name: &str, default: i64) -> i64 {
     attr(n, name).map_or(default, |a| a.i)
 }
 
@@ -230,12 +239,15 @@ fn convert_node(n: &NodeProto, consts: &mut BTreeMap<String, Const>) -> Result<O
             consts.insert(out.clone(), load_const(out, value)?);
             return Ok(None);
         }
-        other => {
-            return Err(ExactError::UnsupportedOp {
-                op: other.to_string(),
-                node: node_name,
-            });
-        }
+        other => match import_nn::convert(n, other, &node_name)? {
+            Some(op) => op,
+            None => {
+                return Err(ExactError::UnsupportedOp {
+                    op: other.to_string(),
+                    node: node_name,
+                });
+            }
+        },
     };
     let mut inputs = n.input.clone();
     while inputs.last().is_some_and(String::is_empty) {
@@ -251,6 +263,7 @@ fn convert_node(n: &NodeProto, consts: &mut BTreeMap<String, Const>) -> Result<O
         IrOp::Gemm { .. } => 2..=3,
         IrOp::MatMul | IrOp::Add | IrOp::Reshape => 2..=2,
         IrOp::Relu | IrOp::Flatten { .. } | IrOp::Identity => 1..=1,
+        ref other => import_nn::arity(other).unwrap_or(1..=1),
     };
     if !arity.contains(&inputs.len()) || n.output.len() != 1 || n.output[0].is_empty() {
         return Err(invalid(format!(

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use veris_core::TensorSpec;
 
+use super::nonlinear::Pointwise;
+
 /// A constant tensor of the source model (an initializer or a `Constant`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Const {
@@ -44,6 +46,21 @@ pub enum IrOp {
     Reshape,
     /// The input, unchanged.
     Identity,
+    /// A pointwise non-linear function: Sigmoid, Tanh, Erf, Gelu.
+    Pointwise(Pointwise),
+    /// Softmax along `axis`; `legacy` (opset < 13): over the input
+    /// flattened to 2-D at `axis`.
+    Softmax { axis: i64, legacy: bool },
+    /// `LayerNormalization(X, scale[, B])` over the axes from `axis` on.
+    LayerNorm { axis: i64, epsilon: f32 },
+    /// `ReduceSum` / `ReduceMean`; `axes` from the attribute, else input 1
+    /// (absent: every axis, or none with `noop_with_empty_axes`).
+    Reduce {
+        mean: bool,
+        axes: Option<Vec<i64>>,
+        keepdims: bool,
+        noop_with_empty_axes: bool,
+    },
 }
 
 impl IrOp {
@@ -57,6 +74,11 @@ impl IrOp {
             IrOp::Flatten { .. } => "Flatten",
             IrOp::Reshape => "Reshape",
             IrOp::Identity => "Identity",
+            IrOp::Pointwise(p) => p.name(),
+            IrOp::Softmax { .. } => "Softmax",
+            IrOp::LayerNorm { .. } => "LayerNormalization",
+            IrOp::Reduce { mean: true, .. } => "ReduceMean",
+            IrOp::Reduce { mean: false, .. } => "ReduceSum",
         }
     }
 }

@@ -30,30 +30,48 @@
 //! inputs (the quantization itself is integer-only, [`quantize_input`]) and
 //! the optional dequantized view of the outputs.
 
+mod batch_matmul;
 mod calibrate;
 mod codec;
+mod codec_ext;
 mod compile;
+mod compile_nn;
 mod error;
+mod float_nn;
 pub mod float_ref;
 mod import;
+mod import_nn;
+pub mod intmath;
 pub mod ir;
 pub mod kernels;
+mod layernorm;
+mod lut;
 mod model;
+pub mod nonlinear;
+mod op;
 mod quant;
+mod reduce;
 pub mod reference;
 mod run;
 pub mod shape;
+mod softmax;
+mod table;
 mod trace;
 mod validate;
 
+pub use batch_matmul::BatchMatMul;
 pub use calibrate::{DEFAULT_CALIBRATION_SAMPLES, DEFAULT_CALIBRATION_SEED, default_calibration};
 pub use codec::{ExactLimits, MAGIC};
 pub use compile::compile;
 pub use error::ExactError;
 pub use import::import;
+pub use layernorm::LayerNorm;
+pub use lut::Lut;
 pub use model::{Bits, ExactInput, ExactModel, ExactOp, ExactOutput, IntTensor, Linear, SEMANTICS_VERSION};
 pub use quant::{Requant, quantize_input};
+pub use reduce::Reduce;
 pub use run::ExactOutputs;
+pub use softmax::Softmax;
 pub use trace::{NoTrace, TraceObserver};
 pub use validate::{ACC_BOUND, MAX_BOUNDARY, MAX_NAME_LEN, MAX_RANK};
 

@@ -2,7 +2,13 @@
 
 use veris_core::{ModelId, TensorSpec};
 
+use super::batch_matmul::BatchMatMul;
+use super::layernorm::LayerNorm;
+use super::lut::Lut;
+use super::op::IntOp;
 use super::quant::Requant;
+use super::reduce::Reduce;
+use super::softmax::Softmax;
 
 /// The semantics version this engine implements (see `docs/exact-semantics.md`).
 pub const SEMANTICS_VERSION: u32 = 1;
@@ -97,6 +103,11 @@ pub enum ExactOp {
         input: u32,
         axis: i64,
     },
+    Lut(Lut),
+    Softmax(Softmax),
+    LayerNorm(LayerNorm),
+    Reduce(Reduce),
+    BatchMatMul(BatchMatMul),
 }
 
 impl ExactOp {
@@ -108,6 +119,7 @@ impl ExactOp {
             ExactOp::Relu { .. } => "Relu",
             ExactOp::Reshape { .. } => "Reshape",
             ExactOp::Flatten { .. } => "Flatten",
+            other => other.ext().map_or("", |op| op.name()),
         }
     }
 
@@ -117,7 +129,59 @@ impl ExactOp {
             ExactOp::Linear(l) => vec![l.input],
             ExactOp::Add { a, b, .. } => vec![*a, *b],
             ExactOp::Relu { input } | ExactOp::Reshape { input, .. } | ExactOp::Flatten { input, .. } => vec![*input],
+            other => other.ext().map_or_else(Vec::new, |op| op.operands()),
         }
+    }
+
+    /// Renumbers every value the op reads.
+    pub(crate) fn map_operands(&mut self, f: impl Fn(u32) -> u32) {
+        match self {
+            ExactOp::Linear(l) => l.input = f(l.input),
+            ExactOp::Add { a, b, .. } => (*a, *b) = (f(*a), f(*b)),
+            ExactOp::Relu { input } | ExactOp::Reshape { input, .. } | ExactOp::Flatten { input, .. } => {
+                *input = f(*input)
+            }
+            other => {
+                if let Some(op) = other.ext_mut() {
+                    op.operands_mut().into_iter().for_each(|v| *v = f(*v));
+                }
+            }
+        }
+    }
+
+    /// The op as an [`IntOp`] (`None` for the five ops of the first increment).
+    pub(crate) fn ext(&self) -> Option<&dyn IntOp> {
+        Some(match self {
+            ExactOp::Lut(op) => op,
+            ExactOp::Softmax(op) => op,
+            ExactOp::LayerNorm(op) => op,
+            ExactOp::Reduce(op) => op,
+            ExactOp::BatchMatMul(op) => op,
+            ExactOp::Linear(_)
+            | ExactOp::Add { .. }
+            | ExactOp::Relu { .. }
+            | ExactOp::Reshape { .. }
+            | ExactOp::Flatten { .. } => {
+                return None;
+            }
+        })
+    }
+
+    fn ext_mut(&mut self) -> Option<&mut dyn IntOp> {
+        Some(match self {
+            ExactOp::Lut(op) => op,
+            ExactOp::Softmax(op) => op,
+            ExactOp::LayerNorm(op) => op,
+            ExactOp::Reduce(op) => op,
+            ExactOp::BatchMatMul(op) => op,
+            ExactOp::Linear(_)
+            | ExactOp::Add { .. }
+            | ExactOp::Relu { .. }
+            | ExactOp::Reshape { .. }
+            | ExactOp::Flatten { .. } => {
+                return None;
+            }
+        })
     }
 }
 

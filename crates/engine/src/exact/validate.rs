@@ -74,7 +74,12 @@ impl ExactModel {
             if let Some(v) = op.operands().into_iter().find(|&v| v as usize >= defined) {
                 return Err(format!("op {i} reads value {v}, not yet defined"));
             }
-            check_op(i, op, qmax)?;
+            match op.ext() {
+                Some(ext) => ext
+                    .check(self.bits)
+                    .map_err(|e| format!("op {i} ({}): {e}", ext.name()))?,
+                None => check_op(i, op, qmax)?,
+            }
         }
         let total = first_op + self.ops.len();
         let mut out_names = BTreeSet::new();
@@ -137,6 +142,7 @@ fn check_op(i: usize, op: &ExactOp, qmax: i64) -> Result<(), String> {
                 return Err(format!("op {i}: flatten axis {axis}"));
             }
         }
+        other => return Err(format!("op {i}: {} is checked through `ExactOp::ext`", other.name())),
     }
     Ok(())
 }
