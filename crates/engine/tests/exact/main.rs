@@ -7,6 +7,9 @@ mod errors;
 mod golden;
 mod graph_ops;
 mod kernels;
+mod nn_codec;
+mod nn_ops;
+mod nn_support;
 #[path = "../support/digits.rs"]
 mod support;
 mod trace;
