@@ -11,7 +11,7 @@ use super::codec::{Reader, Writer};
 use super::model::{Bits, IntTensor};
 use super::op::IntOp;
 use super::quant::Requant;
-use super::shape::{broadcast, elements};
+use super::shape::{MAX_ELEMENTS, broadcast, elements};
 
 pub const TAG_BATCH_MATMUL: u8 = 36;
 
@@ -79,6 +79,9 @@ impl IntOp for BatchMatMul {
         let (kb, n) = (b.shape[b.shape.len() - 2], b.shape[b.shape.len() - 1]);
         if k != kb {
             return Err(format!("MatMul inner dimensions differ: {:?} x {:?}", a.shape, b.shape));
+        }
+        if k > MAX_ELEMENTS {
+            return Err(format!("MatMul inner dimension {k} exceeds {MAX_ELEMENTS}"));
         }
         let mut shape = batch;
         shape.extend([m, n]);

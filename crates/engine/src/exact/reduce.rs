@@ -17,7 +17,7 @@ use super::intmath::div_round_half_up;
 use super::model::{Bits, IntTensor};
 use super::op::{IntOp, read_i64s, write_i64s};
 use super::quant::Requant;
-use super::shape::elements;
+use super::shape::{MAX_ELEMENTS, elements};
 use super::validate::MAX_RANK;
 
 pub const TAG_REDUCE: u8 = 35;
@@ -127,6 +127,9 @@ impl IntOp for Reduce {
                 }
                 idx[d] = 0;
             }
+        }
+        if count > MAX_ELEMENTS {
+            return Err(format!("reduction over {count} elements exceeds {MAX_ELEMENTS}"));
         }
         let div = if self.mean { count as i128 } else { 1 };
         if div == 0 {
