@@ -104,7 +104,11 @@ impl ExactModel {
                     }
                 }
             }
-            w.requant(input.quant);
+            // An index input has no multiplier: M = 0, s = 0 marks it.
+            w.requant(input.quant.unwrap_or(Requant {
+                multiplier: 0,
+                shift: 0,
+            }));
         }
         w.len(self.consts.len());
         for c in &self.consts {
@@ -307,12 +311,15 @@ fn read_model(r: &mut Reader<'_>, limits: ExactLimits) -> Result<ExactModel, Str
             });
         }
         let quant = r.requant("input multiplier")?;
+        let (dtype, quant) = match quant {
+            Requant {
+                multiplier: 0,
+                shift: 0,
+            } => (DType::Int64, None),
+            r => (DType::Float32, Some(r)),
+        };
         inputs.push(ExactInput {
-            spec: TensorSpec {
-                name,
-                dtype: DType::Float32,
-                shape,
-            },
+            spec: TensorSpec { name, dtype, shape },
             quant,
         });
     }

@@ -3,6 +3,7 @@
 
 use super::batch_matmul::{BatchMatMul, TAG_BATCH_MATMUL};
 use super::codec::Reader;
+use super::embed::{Embedding, TAG_EMBEDDING};
 use super::layernorm::{LayerNorm, TAG_LAYER_NORM};
 use super::lut::{Lut, TAG_LUT};
 use super::model::{Bits, ExactOp};
@@ -24,6 +25,7 @@ pub(super) fn read_op(
         TAG_LAYER_NORM => ExactOp::LayerNorm(LayerNorm::decode(r, bits, budget)?),
         TAG_REDUCE => ExactOp::Reduce(Reduce::decode(r)?),
         TAG_BATCH_MATMUL => ExactOp::BatchMatMul(BatchMatMul::decode(r)?),
+        TAG_EMBEDDING => ExactOp::Embedding(Embedding::decode(r)?),
         _ => return Ok(None),
     }))
 }

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use veris_core::{ModelId, TensorMap};
+use veris_core::{DType, ModelId, TensorMap};
 
 use super::ExactError;
 use super::calibrate::{Calibrated, ranges};
@@ -157,7 +157,10 @@ impl<'g> Compiler<'g> {
         let mut inputs = Vec::new();
         for (i, spec) in self.graph.inputs.iter().enumerate() {
             let scale = self.scale_of(&spec.name);
-            let quant = self.ratio(1.0 / scale, &spec.name)?;
+            let quant = match spec.dtype {
+                DType::Int64 => None,
+                _ => Some(self.ratio(1.0 / scale, &spec.name)?),
+            };
             inputs.push(ExactInput {
                 spec: spec.clone(),
                 quant,

@@ -37,6 +37,16 @@ pub enum ExactError {
     #[error("invalid input: {0}")]
     Input(#[from] TensorError),
 
+    /// An index input holds a value outside the table it indexes: a valid
+    /// index `i` satisfies `−size ≤ i < size` (negative counts from the end).
+    #[error("input `{input}`: index {value} at position {position} is outside [-{size}, {size})")]
+    IndexOutOfRange {
+        input: String,
+        position: usize,
+        value: i64,
+        size: usize,
+    },
+
     /// Shapes met at run time that an op cannot accept.
     #[error("op {index} ({op}): {reason}")]
     Shape { index: usize, op: String, reason: String },

@@ -89,15 +89,16 @@ fn input_spec(v: &pb::ValueInfoProto) -> Result<TensorSpec, ExactError> {
     let Some(T::TensorType(t)) = v.r#type.as_ref().and_then(|t| t.value.as_ref()) else {
         return Err(invalid(format!("input `{}` is not a tensor", v.name)));
     };
-    if t.elem_type != ONNX_FLOAT {
-        return Err(ExactError::Unsupported {
-            node: v.name.clone(),
-            reason: format!(
-                "input dtype code {} (the exact engine takes float32 inputs)",
-                t.elem_type
-            ),
-        });
-    }
+    let dtype = match t.elem_type {
+        ONNX_FLOAT => DType::Float32,
+        ONNX_INT64 => DType::Int64,
+        other => {
+            return Err(ExactError::Unsupported {
+                node: v.name.clone(),
+                reason: format!("input dtype code {other} (the exact engine takes float32 and int64 inputs)"),
+            });
+        }
+    };
     let shape = t
         .shape
         .as_ref()
@@ -115,7 +116,7 @@ fn input_spec(v: &pb::ValueInfoProto) -> Result<TensorSpec, ExactError> {
         .collect::<Result<Vec<_>, _>>()?;
     Ok(TensorSpec {
         name: v.name.clone(),
-        dtype: DType::Float32,
+        dtype,
         shape: dims,
     })
 }

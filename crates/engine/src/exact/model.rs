@@ -3,6 +3,7 @@
 use veris_core::{ModelId, TensorSpec};
 
 use super::batch_matmul::BatchMatMul;
+use super::embed::Embedding;
 use super::layernorm::LayerNorm;
 use super::lut::Lut;
 use super::op::IntOp;
@@ -108,6 +109,7 @@ pub enum ExactOp {
     LayerNorm(LayerNorm),
     Reduce(Reduce),
     BatchMatMul(BatchMatMul),
+    Embedding(Embedding),
 }
 
 impl ExactOp {
@@ -157,6 +159,7 @@ impl ExactOp {
             ExactOp::LayerNorm(op) => op,
             ExactOp::Reduce(op) => op,
             ExactOp::BatchMatMul(op) => op,
+            ExactOp::Embedding(op) => op,
             ExactOp::Linear(_)
             | ExactOp::Add { .. }
             | ExactOp::Relu { .. }
@@ -174,6 +177,7 @@ impl ExactOp {
             ExactOp::LayerNorm(op) => op,
             ExactOp::Reduce(op) => op,
             ExactOp::BatchMatMul(op) => op,
+            ExactOp::Embedding(op) => op,
             ExactOp::Linear(_)
             | ExactOp::Add { .. }
             | ExactOp::Relu { .. }
@@ -185,12 +189,14 @@ impl ExactOp {
     }
 }
 
-/// A model input: its float32 spec and the quantization `q = rule(x, 1/scale)`.
+/// A model input: a float32 tensor quantized by `q = rule(x, 1/scale)`, or
+/// an int64 index tensor (token ids) taken as it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExactInput {
+    /// Its dtype is float32 for a quantized input, int64 for an index input.
     pub spec: TensorSpec,
-    /// Stands for `1 / scale`.
-    pub quant: Requant,
+    /// Stands for `1 / scale`; `None` for an index input.
+    pub quant: Option<Requant>,
 }
 
 /// A model output: the value it reads and the scale of its float view.

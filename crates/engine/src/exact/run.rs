@@ -40,10 +40,15 @@ impl ExactModel {
             Vec::with_capacity(self.inputs.len() + self.consts.len() + self.ops.len());
         for (index, input) in self.inputs.iter().enumerate() {
             let t = &inputs[&input.spec.name];
-            let data = t.as_f32().unwrap_or_default();
+            let data = match (input.quant, t.data()) {
+                (Some(r), TensorData::Float32(x)) => x.iter().map(|&x| quantize_input(x, r, lo, hi)).collect(),
+                (None, TensorData::Int64(ids)) => self.check_indices(index, ids)?,
+                // `check_inputs` compared every dtype with the spec's.
+                _ => Vec::new(),
+            };
             let q = IntTensor {
                 shape: t.shape().to_vec(),
-                data: data.iter().map(|&x| quantize_input(x, input.quant, lo, hi)).collect(),
+                data,
             };
             observer.on_input(index, &input.spec.name, &q);
             values.push(Cow::Owned(q));

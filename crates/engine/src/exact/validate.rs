@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use veris_core::Dim;
+use veris_core::{DType, Dim};
 
 use super::model::{ExactModel, ExactOp, Linear};
 
@@ -49,11 +49,10 @@ impl ExactModel {
                     check_name(s)?;
                 }
             }
-            if !input.quant.is_valid() {
-                return Err(format!(
-                    "input `{}`: invalid multiplier {:?}",
-                    input.spec.name, input.quant
-                ));
+            match (input.spec.dtype, input.quant) {
+                (DType::Float32, Some(q)) if q.is_valid() => {}
+                (DType::Int64, None) => {}
+                (dtype, q) => return Err(format!("input `{}`: {dtype} with multiplier {q:?}", input.spec.name)),
             }
         }
         for (i, c) in self.consts.iter().enumerate() {
@@ -81,6 +80,7 @@ impl ExactModel {
                 None => check_op(i, op, qmax)?,
             }
         }
+        self.check_index_inputs()?;
         let total = first_op + self.ops.len();
         let mut out_names = BTreeSet::new();
         for o in &self.outputs {

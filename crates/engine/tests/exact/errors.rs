@@ -22,7 +22,7 @@ fn unsupported_op_names_op_and_node() {
 
 #[test]
 fn greater_in_mixed_dtypes_fixture_is_refused_by_name() {
-    // Integer inputs are refused before any node is looked at.
+    // int64 inputs are accepted (as indices); `Greater` is not an exact op.
     let err = import(&fixture("mixed-dtypes.onnx")).unwrap_err();
     assert!(
         matches!(err, ExactError::Unsupported { .. } | ExactError::UnsupportedOp { .. }),
