@@ -21,7 +21,8 @@ pub struct ExactLimits {
     pub max_bytes: usize,
     /// Most ops.
     pub max_ops: usize,
-    /// Most constant values (consts, weights and biases together).
+    /// Most constant values (consts, weights and biases together; a
+    /// lookup-table entry counts 16).
     pub max_params: usize,
 }
 

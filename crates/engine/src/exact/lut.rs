@@ -5,7 +5,7 @@
 use super::codec::{Reader, Writer};
 use super::model::{Bits, IntTensor};
 use super::op::{Budget, IntOp};
-use super::table::{read_table, write_table};
+use super::table::{TABLE_ENTRY_COST, read_table, write_table};
 
 pub const TAG_LUT: u8 = 32;
 
@@ -48,7 +48,7 @@ impl Lut {
 
     pub(crate) fn decode(r: &mut Reader<'_>, bits: Bits, budget: &mut Budget<'_>) -> Result<Lut, String> {
         let input = r.u32("lut input")?;
-        budget(domain(bits))?;
+        budget(domain(bits) * TABLE_ENTRY_COST)?;
         let table = read_table(r, domain(bits), "lut table")?;
         Ok(Lut { input, table })
     }

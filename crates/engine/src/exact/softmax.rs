@@ -15,7 +15,7 @@ use super::lut::domain;
 use super::model::{Bits, IntTensor};
 use super::nonlinear::exp;
 use super::op::{Budget, IntOp};
-use super::table::{read_table, write_table};
+use super::table::{TABLE_ENTRY_COST, read_table, write_table};
 use super::validate::MAX_RANK;
 
 pub const TAG_SOFTMAX: u8 = 33;
@@ -68,7 +68,7 @@ impl Softmax {
         let input = r.u32("softmax input")?;
         let axis = r.i64("softmax axis")?;
         let exp_bits = r.u8("softmax exp bits")?;
-        budget(domain(bits))?;
+        budget(domain(bits) * TABLE_ENTRY_COST)?;
         let exp_table = read_table(r, domain(bits), "softmax exp table")?;
         Ok(Softmax {
             input,

@@ -19,6 +19,12 @@ use super::codec::{Reader, Writer};
 
 const RUNS: u8 = 0;
 
+/// What one table entry costs against the decoder's parameter budget
+/// ([`ExactLimits::max_params`](super::ExactLimits)): the runs form
+/// expands a few bytes into many entries, so entries count 16 each, which
+/// bounds the decoded tables of any encoding to 16 Mi entries by default.
+pub(crate) const TABLE_ENTRY_COST: usize = 16;
+
 /// Largest LEB128 encoding of a u64.
 const MAX_VARINT_BYTES: usize = 10;
 
