@@ -1,4 +1,4 @@
-//! The decoder table of the transformer ops (tags 32–37); each op encodes
+//! The decoder table of the transformer ops (tags 32–38); each op encodes
 //! itself through [`IntOp::encode`](super::op::IntOp).
 
 use super::batch_matmul::{BatchMatMul, TAG_BATCH_MATMUL};
@@ -9,6 +9,7 @@ use super::lut::{Lut, TAG_LUT};
 use super::model::{Bits, ExactOp};
 use super::op::Budget;
 use super::reduce::{Reduce, TAG_REDUCE};
+use super::slice_dim::{SliceToDim, TAG_SLICE_TO_DIM};
 use super::softmax::{Softmax, TAG_SOFTMAX};
 
 /// Decodes the fields of an op with tag `tag`; `None` if the tag is not
@@ -26,6 +27,7 @@ pub(super) fn read_op(
         TAG_REDUCE => ExactOp::Reduce(Reduce::decode(r)?),
         TAG_BATCH_MATMUL => ExactOp::BatchMatMul(BatchMatMul::decode(r)?),
         TAG_EMBEDDING => ExactOp::Embedding(Embedding::decode(r)?),
+        TAG_SLICE_TO_DIM => ExactOp::SliceToDim(SliceToDim::decode(r)?),
         _ => return Ok(None),
     }))
 }

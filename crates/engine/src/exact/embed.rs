@@ -112,9 +112,10 @@ impl ExactModel {
             .min()
     }
 
-    /// Index inputs are read only as `Embedding` indices (never by another
-    /// op or as an output); `Embedding` reads a constant table, with its
-    /// axis in range, by an index input.
+    /// Index inputs are read only as `Embedding` indices or for their shape
+    /// (`SliceToDim`'s `like`), never by another op or as an output;
+    /// `Embedding` reads a constant table, with its axis in range, by an
+    /// index input.
     pub(crate) fn check_index_inputs(&self) -> Result<(), String> {
         let n_in = self.inputs.len();
         let is_index = |v: u32| self.inputs.get(v as usize).is_some_and(|i| i.quant.is_none());
@@ -126,6 +127,10 @@ impl ExactModel {
                 };
                 if table_axis(e.axis, table.shape.len()).is_none() || !is_index(e.indices) {
                     return Err(format!("op {i}: embedding axis or indices invalid"));
+                }
+            } else if let ExactOp::SliceToDim(s) = op {
+                if is_index(s.input) {
+                    return Err(format!("op {i} slices an index input"));
                 }
             } else if op.operands().into_iter().any(is_index) {
                 return Err(format!("op {i} reads an index input"));

@@ -55,6 +55,7 @@ mod reduce;
 pub mod reference;
 mod run;
 pub mod shape;
+mod slice_dim;
 mod softmax;
 mod table;
 mod trace;
@@ -73,6 +74,7 @@ pub use model::{Bits, ExactInput, ExactModel, ExactOp, ExactOutput, IntTensor, L
 pub use quant::{Requant, quantize_input};
 pub use reduce::Reduce;
 pub use run::ExactOutputs;
+pub use slice_dim::SliceToDim;
 pub use softmax::Softmax;
 pub use trace::{NoTrace, TraceObserver};
 pub use validate::{ACC_BOUND, MAX_BOUNDARY, MAX_NAME_LEN, MAX_RANK};

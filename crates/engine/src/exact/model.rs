@@ -9,6 +9,7 @@ use super::lut::Lut;
 use super::op::IntOp;
 use super::quant::Requant;
 use super::reduce::Reduce;
+use super::slice_dim::SliceToDim;
 use super::softmax::Softmax;
 
 /// The semantics version this engine implements (see `docs/exact-semantics.md`).
@@ -110,6 +111,7 @@ pub enum ExactOp {
     Reduce(Reduce),
     BatchMatMul(BatchMatMul),
     Embedding(Embedding),
+    SliceToDim(SliceToDim),
 }
 
 impl ExactOp {
@@ -160,6 +162,7 @@ impl ExactOp {
             ExactOp::Reduce(op) => op,
             ExactOp::BatchMatMul(op) => op,
             ExactOp::Embedding(op) => op,
+            ExactOp::SliceToDim(op) => op,
             ExactOp::Linear(_)
             | ExactOp::Add { .. }
             | ExactOp::Relu { .. }
@@ -178,6 +181,7 @@ impl ExactOp {
             ExactOp::Reduce(op) => op,
             ExactOp::BatchMatMul(op) => op,
             ExactOp::Embedding(op) => op,
+            ExactOp::SliceToDim(op) => op,
             ExactOp::Linear(_)
             | ExactOp::Add { .. }
             | ExactOp::Relu { .. }
