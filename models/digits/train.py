@@ -9,6 +9,8 @@ scikit-learn and a float64 reference with onnxruntime, and writes:
   digits-mlp.onnx   the model (input "input" [N,64] f32 -> output "logits" [N,10] f32)
   samples.json      the first 8 held-out samples with their labels
   heldout.json      the whole held-out set as one batch tensor
+  calibration.json  64 training rows as one batch tensor (the exact engine's
+                    calibration set: never the held-out data it is scored on)
 
 Run from the repository root:  python3 models/digits/train.py
 All outputs are written next to this file.  The run is deterministic: every
@@ -43,11 +45,13 @@ SEED = 0
 HIDDEN = (64, 32)
 MAX_ITER = 500  # training stops early (tol / n_iter_no_change) at ~228 epochs
 N_SAMPLES = 8
+N_CALIBRATION = 64  # calibration rows for the exact engine, from the training split
 
 OUT_DIR = os.path.dirname(os.path.abspath(__file__))
 ONNX_PATH = os.path.join(OUT_DIR, "digits-mlp.onnx")
 SAMPLES_PATH = os.path.join(OUT_DIR, "samples.json")
 HELDOUT_PATH = os.path.join(OUT_DIR, "heldout.json")
+CALIBRATION_PATH = os.path.join(OUT_DIR, "calibration.json")
 
 
 def seed_everything(seed: int) -> None:
@@ -214,6 +218,11 @@ def main() -> None:
     heldout = {"labels": [int(v) for v in y_test], "input": tensor_json(X_test)}
     write_text(HELDOUT_PATH, json.dumps(heldout, **compact) + "\n")
 
+    # The exact engine is calibrated on training data only, never on the
+    # held-out set it is evaluated on: the first rows of the training split.
+    calibration = tensor_json(X_train[:N_CALIBRATION])
+    write_text(CALIBRATION_PATH, json.dumps(calibration, **compact) + "\n")
+
     size = os.path.getsize(ONNX_PATH)
     assert size < 1_000_000, size
     print(f"train samples: {len(X_train)}, held-out samples: {len(X_test)}, "
@@ -222,7 +231,7 @@ def main() -> None:
     print(f"held-out accuracy: {test_acc:.4f} ({int(round(test_acc * len(X_test)))}/{len(X_test)})")
     print(f"parameters: {n_params}")
     print(f"{os.path.basename(ONNX_PATH)}: {size} bytes, sha256 {sha256_file(ONNX_PATH)}")
-    for p in (SAMPLES_PATH, HELDOUT_PATH):
+    for p in (SAMPLES_PATH, HELDOUT_PATH, CALIBRATION_PATH):
         print(f"{os.path.basename(p)}: {os.path.getsize(p)} bytes, sha256 {sha256_file(p)}")
 
 

@@ -38,7 +38,7 @@ fn current() -> Value {
     json!({
         "semantics_version": SEMANTICS_VERSION,
         "model": "models/digits/digits-mlp.onnx",
-        "calibration": "first 64 rows of models/digits/heldout.json",
+        "calibration": "models/digits/calibration.json",
         "b8": entry(Bits::B8),
         "b16": entry(Bits::B16),
     })

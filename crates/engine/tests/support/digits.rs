@@ -67,6 +67,13 @@ pub fn samples() -> Vec<(usize, TensorMap)> {
         .collect()
 }
 
+/// The calibration set (64 training rows, never held-out data) as one batch.
+pub fn calibration_batch() -> TensorMap {
+    let (shape, data) = f32_tensor(&read_json("calibration.json")["input"]);
+    assert_eq!(shape, [64, 64]);
+    input_map(64, data)
+}
+
 /// The held-out set: labels and the flat [450 x 64] data, read once.
 pub fn heldout() -> (Vec<usize>, Vec<f32>) {
     static DATA: OnceLock<(Vec<usize>, Vec<f32>)> = OnceLock::new();
