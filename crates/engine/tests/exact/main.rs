@@ -7,6 +7,7 @@ mod errors;
 mod golden;
 mod graph_ops;
 mod kernels;
+mod minilm;
 mod nn_codec;
 mod nn_ops;
 mod nn_support;
