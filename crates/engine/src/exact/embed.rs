@@ -159,3 +159,62 @@ impl ExactModel {
         Ok(ids.to_vec())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use veris_core::{DType, Dim, ModelId, TensorSpec};
+
+    use super::*;
+    use crate::exact::model::{ExactInput, ExactOutput};
+
+    /// `ids` (index input, value 0) → Embedding of const 1 ([4, 2]) → output.
+    fn model(ops: Vec<ExactOp>, output: u32) -> ExactModel {
+        ExactModel {
+            source: ModelId::of_bytes(b"test"),
+            bits: Bits::B8,
+            inputs: vec![ExactInput {
+                spec: TensorSpec {
+                    name: "ids".into(),
+                    dtype: DType::Int64,
+                    shape: vec![Dim::Symbol("seq".into())],
+                },
+                quant: None,
+            }],
+            consts: vec![IntTensor {
+                shape: vec![4, 2],
+                data: (0..8).collect(),
+            }],
+            ops,
+            outputs: vec![ExactOutput {
+                name: "y".into(),
+                value: output,
+                scale: 1.0,
+            }],
+        }
+    }
+
+    fn embed(table: u32, indices: u32, axis: i64) -> ExactOp {
+        ExactOp::Embedding(Embedding { table, indices, axis })
+    }
+
+    #[test]
+    fn index_inputs_are_read_only_by_embeddings() {
+        let good = model(vec![embed(1, 0, 0)], 2);
+        good.validate().unwrap();
+        assert_eq!(good.index_bound(0), Some(4));
+        assert_eq!(good.check_indices(0, &[3, -4]).unwrap(), [3, -4]);
+        assert!(matches!(
+            good.check_indices(0, &[4]),
+            Err(super::super::ExactError::IndexOutOfRange { .. })
+        ));
+        // Another op reading the index input, an output that is one, a
+        // table that is not a constant, indices that are not an index input,
+        // an axis outside the table.
+        assert!(model(vec![ExactOp::Relu { input: 0 }], 2).validate().is_err());
+        assert!(model(vec![embed(1, 0, 0)], 0).validate().is_err());
+        assert!(model(vec![embed(1, 0, 0), embed(2, 0, 0)], 3).validate().is_err());
+        assert!(model(vec![embed(1, 1, 0)], 2).validate().is_err());
+        assert!(model(vec![embed(1, 0, 2)], 2).validate().is_err());
+        assert!(model(vec![embed(1, 0, -2)], 2).validate().is_ok());
+    }
+}
