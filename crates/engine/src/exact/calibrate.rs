@@ -58,23 +58,37 @@ pub fn default_calibration(specs: &[TensorSpec]) -> Result<Vec<TensorMap>, Exact
     Ok(samples)
 }
 
-/// `max |x|` of every tensor (inputs and node outputs) over all samples.
-pub fn ranges(graph: &Graph, samples: &[TensorMap]) -> Result<BTreeMap<String, f64>, ExactError> {
+/// What calibration measures, per float tensor (inputs and node outputs).
+#[derive(Debug, Clone, Default)]
+pub struct Calibrated {
+    /// `max |x|` over all samples.
+    pub max: BTreeMap<String, f64>,
+    /// The shape in the first sample.
+    pub shapes: BTreeMap<String, Vec<usize>>,
+}
+
+/// Runs the float reference over every sample.
+pub fn ranges(graph: &Graph, samples: &[TensorMap]) -> Result<Calibrated, ExactError> {
     if samples.is_empty() {
         return Err(ExactError::Calibration {
             reason: "no calibration samples".into(),
         });
     }
-    let mut max: BTreeMap<String, f64> = BTreeMap::new();
+    let mut cal = Calibrated::default();
     for (i, sample) in samples.iter().enumerate() {
         run_float(graph, sample, &mut |name, t| {
             let m = t.data.iter().fold(0f64, |m, &x| m.max(f64::from(x).abs()));
-            let e = max.entry(name.to_string()).or_insert(0.0);
+            let e = cal.max.entry(name.to_string()).or_insert(0.0);
             *e = e.max(m);
+            cal.shapes.entry(name.to_string()).or_insert_with(|| t.shape.clone());
         })
-        .map_err(|e| ExactError::Calibration {
-            reason: format!("sample {i}: {e}"),
+        .map_err(|e| match e {
+            // An op the reference cannot evaluate is a property of the model.
+            unsupported @ ExactError::Unsupported { .. } => unsupported,
+            other => ExactError::Calibration {
+                reason: format!("sample {i}: {other}"),
+            },
         })?;
     }
-    Ok(max)
+    Ok(cal)
 }

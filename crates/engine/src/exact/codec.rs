@@ -6,6 +6,7 @@
 use veris_core::{DType, Dim, ModelId, TensorSpec};
 
 use super::ExactError;
+use super::codec_ops;
 use super::model::{Bits, ExactInput, ExactModel, ExactOp, ExactOutput, IntTensor, Linear, SEMANTICS_VERSION};
 use super::quant::Requant;
 use super::validate::{MAX_BOUNDARY, MAX_NAME_LEN, MAX_RANK};
@@ -40,37 +41,38 @@ const TAG_RELU: u8 = 3;
 const TAG_RESHAPE: u8 = 4;
 const TAG_FLATTEN: u8 = 5;
 
-struct Writer(Vec<u8>);
+/// Appends the little-endian fields of the encoding.
+pub(crate) struct Writer(pub(crate) Vec<u8>);
 
 impl Writer {
-    fn u8(&mut self, v: u8) {
+    pub(crate) fn u8(&mut self, v: u8) {
         self.0.push(v);
     }
-    fn u16(&mut self, v: u16) {
+    pub(crate) fn u16(&mut self, v: u16) {
         self.0.extend_from_slice(&v.to_le_bytes());
     }
-    fn u32(&mut self, v: u32) {
+    pub(crate) fn u32(&mut self, v: u32) {
         self.0.extend_from_slice(&v.to_le_bytes());
     }
-    fn u64(&mut self, v: u64) {
+    pub(crate) fn u64(&mut self, v: u64) {
         self.0.extend_from_slice(&v.to_le_bytes());
     }
-    fn i64(&mut self, v: i64) {
+    pub(crate) fn i64(&mut self, v: i64) {
         self.0.extend_from_slice(&v.to_le_bytes());
     }
-    fn len(&mut self, n: usize) {
+    pub(crate) fn len(&mut self, n: usize) {
         self.u32(u32::try_from(n).unwrap_or(u32::MAX));
     }
-    fn str(&mut self, s: &str) {
+    pub(crate) fn str(&mut self, s: &str) {
         self.u16(u16::try_from(s.len()).unwrap_or(u16::MAX));
         self.0.extend_from_slice(s.as_bytes());
     }
-    fn requant(&mut self, r: Requant) {
+    pub(crate) fn requant(&mut self, r: Requant) {
         self.u32(r.multiplier);
         self.u8(r.shift);
     }
     /// A value of the model's width: 1 byte (int8) or 2 bytes (int16 LE).
-    fn value(&mut self, bits: Bits, v: i64) {
+    pub(crate) fn value(&mut self, bits: Bits, v: i64) {
         match bits {
             Bits::B8 => self.u8(v as i8 as u8),
             Bits::B16 => self.0.extend_from_slice(&(v as i16).to_le_bytes()),
@@ -190,13 +192,20 @@ fn encode_op(w: &mut Writer, bits: Bits, op: &ExactOp) {
             w.u32(*input);
             w.i64(*axis);
         }
+        other => {
+            if let Some(op) = other.ext() {
+                w.u8(op.tag());
+                op.encode(w, bits);
+            }
+        }
     }
 }
 
-struct Reader<'a>(&'a [u8]);
+/// Reads fields off the front of untrusted bytes, never past their end.
+pub(crate) struct Reader<'a>(pub(crate) &'a [u8]);
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], String> {
+    pub(crate) fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], String> {
         if self.0.len() < n {
             return Err(format!("truncated {what}: need {n} bytes, {} left", self.0.len()));
         }
@@ -204,27 +213,27 @@ impl<'a> Reader<'a> {
         self.0 = tail;
         Ok(head)
     }
-    fn arr<const N: usize>(&mut self, what: &str) -> Result<[u8; N], String> {
+    pub(crate) fn arr<const N: usize>(&mut self, what: &str) -> Result<[u8; N], String> {
         let mut out = [0u8; N];
         out.copy_from_slice(self.take(N, what)?);
         Ok(out)
     }
-    fn u8(&mut self, what: &str) -> Result<u8, String> {
+    pub(crate) fn u8(&mut self, what: &str) -> Result<u8, String> {
         Ok(self.arr::<1>(what)?[0])
     }
-    fn u16(&mut self, what: &str) -> Result<u16, String> {
+    pub(crate) fn u16(&mut self, what: &str) -> Result<u16, String> {
         Ok(u16::from_le_bytes(self.arr(what)?))
     }
-    fn u32(&mut self, what: &str) -> Result<u32, String> {
+    pub(crate) fn u32(&mut self, what: &str) -> Result<u32, String> {
         Ok(u32::from_le_bytes(self.arr(what)?))
     }
-    fn u64(&mut self, what: &str) -> Result<u64, String> {
+    pub(crate) fn u64(&mut self, what: &str) -> Result<u64, String> {
         Ok(u64::from_le_bytes(self.arr(what)?))
     }
-    fn i64(&mut self, what: &str) -> Result<i64, String> {
+    pub(crate) fn i64(&mut self, what: &str) -> Result<i64, String> {
         Ok(i64::from_le_bytes(self.arr(what)?))
     }
-    fn bool(&mut self, what: &str) -> Result<bool, String> {
+    pub(crate) fn bool(&mut self, what: &str) -> Result<bool, String> {
         match self.u8(what)? {
             0 => Ok(false),
             1 => Ok(true),
@@ -233,28 +242,28 @@ impl<'a> Reader<'a> {
     }
     /// A count whose items take at least `item_bytes` each: refused before
     /// anything is allocated if the remaining bytes cannot hold them.
-    fn count(&mut self, what: &str, item_bytes: usize, max: usize) -> Result<usize, String> {
+    pub(crate) fn count(&mut self, what: &str, item_bytes: usize, max: usize) -> Result<usize, String> {
         let n = self.u32(what)? as usize;
         if n > max || n.saturating_mul(item_bytes) > self.0.len() {
             return Err(format!("{what}: count {n} exceeds the limit or the remaining bytes"));
         }
         Ok(n)
     }
-    fn str(&mut self, what: &str) -> Result<String, String> {
+    pub(crate) fn str(&mut self, what: &str) -> Result<String, String> {
         let n = self.u16(what)? as usize;
         if n > MAX_NAME_LEN {
             return Err(format!("{what}: {n} bytes exceed {MAX_NAME_LEN}"));
         }
         String::from_utf8(self.take(n, what)?.to_vec()).map_err(|_| format!("{what}: not UTF-8"))
     }
-    fn requant(&mut self, what: &str) -> Result<Requant, String> {
+    pub(crate) fn requant(&mut self, what: &str) -> Result<Requant, String> {
         Ok(Requant {
             multiplier: self.u32(what)?,
             shift: self.u8(what)?,
         })
     }
     /// `n` values of the model's width, bounded by the remaining bytes.
-    fn values(&mut self, bits: Bits, n: usize, what: &str) -> Result<Vec<i64>, String> {
+    pub(crate) fn values(&mut self, bits: Bits, n: usize, what: &str) -> Result<Vec<i64>, String> {
         let size = usize::from(bits.width() / 8);
         let raw = self.take(
             n.checked_mul(size).ok_or_else(|| format!("{what}: size overflow"))?,
@@ -360,7 +369,7 @@ fn read_model(r: &mut Reader<'_>, limits: ExactLimits) -> Result<ExactModel, Str
     })
 }
 
-fn read_rank(r: &mut Reader<'_>) -> Result<usize, String> {
+pub(crate) fn read_rank(r: &mut Reader<'_>) -> Result<usize, String> {
     let rank = r.u8("rank")? as usize;
     if rank > MAX_RANK {
         return Err(format!("rank {rank} exceeds {MAX_RANK}"));
@@ -424,6 +433,6 @@ fn read_op(
             input: r.u32("flatten input")?,
             axis: r.i64("flatten axis")?,
         },
-        t => return Err(format!("unknown op tag {t}")),
+        t => codec_ops::read_op(t, r, bits, budget)?.ok_or_else(|| format!("unknown op tag {t}"))?,
     })
 }

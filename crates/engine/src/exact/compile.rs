@@ -4,18 +4,24 @@
 //! `max |x| = m` gets scale `m / qmax` (`1` when `m = 0`); weights get one
 //! scale per output channel, `max_p |w[j, p]| / qmax`. Rounding of weights,
 //! biases and constants is half away from zero.
+//!
+//! Pipeline: import, calibration (ranges and shapes), constant folding
+//! ([`fold`]), then one pass over the remaining nodes. Linear layers live in
+//! `compile_linear`, Conv and BatchNormalization in `compile_conv`, the
+//! other ops in `compile_ops`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use veris_core::{ModelId, TensorMap};
 
 use super::ExactError;
-use super::calibrate::ranges;
+use super::calibrate::{Calibrated, ranges};
+use super::fold::fold;
 use super::import::import;
 use super::ir::{Const, Graph, IrOp, Node};
-use super::model::{Bits, ExactInput, ExactModel, ExactOp, ExactOutput, IntTensor, Linear};
+use super::model::{Bits, ExactInput, ExactModel, ExactOp, ExactOutput, IntTensor};
 use super::quant::Requant;
-use super::validate::{ACC_BOUND, acc_bound};
+use super::validate::ACC_BOUND;
 
 /// Compiles float ONNX bytes into an exact model, calibrated on
 /// `calibration` (each map one set of model inputs, any batch size; see
@@ -27,10 +33,12 @@ pub fn compile(
     bits: Bits,
 ) -> Result<ExactModel, ExactError> {
     let graph = import(onnx)?;
-    let ranges = ranges(&graph, calibration)?;
+    let calibrated = ranges(&graph, calibration)?;
+    let folded = fold(&graph, &calibrated.shapes)?;
     let mut c = Compiler {
-        graph: &graph,
-        ranges: &ranges,
+        graph: &folded.graph,
+        cal: &calibrated,
+        static_axes: &folded.static_axes,
         bits,
         values: BTreeMap::new(),
         consts: Vec::new(),
@@ -42,34 +50,42 @@ pub fn compile(
 
 /// Provisional value numbers while compiling: consts and op outputs are
 /// renumbered once their counts are known.
-const CONST_BASE: u32 = 1 << 30;
-const OP_BASE: u32 = 1 << 31;
+pub(super) const CONST_BASE: u32 = 1 << 30;
+pub(super) const OP_BASE: u32 = 1 << 31;
 
+/// A compiled value: its provisional number and its scale.
 #[derive(Debug, Clone, Copy)]
-struct Val {
-    id: u32,
-    scale: f64,
+pub(super) struct Val {
+    pub id: u32,
+    pub scale: f64,
 }
 
-struct Compiler<'g> {
-    graph: &'g Graph,
-    ranges: &'g BTreeMap<String, f64>,
-    bits: Bits,
-    values: BTreeMap<String, Val>,
-    consts: Vec<IntTensor>,
-    ops: Vec<ExactOp>,
+impl Val {
+    pub fn is_const(self) -> bool {
+        (CONST_BASE..OP_BASE).contains(&self.id)
+    }
+}
+
+pub(super) struct Compiler<'g> {
+    pub graph: &'g Graph,
+    pub cal: &'g Calibrated,
+    pub static_axes: &'g BTreeMap<String, Vec<bool>>,
+    pub bits: Bits,
+    pub values: BTreeMap<String, Val>,
+    pub consts: Vec<IntTensor>,
+    pub ops: Vec<ExactOp>,
     /// Nodes fused into an earlier op.
-    skip: BTreeSet<usize>,
+    pub skip: BTreeSet<usize>,
 }
 
-fn unsupported(node: &Node, reason: impl Into<String>) -> ExactError {
+pub(super) fn unsupported(node: &Node, reason: impl Into<String>) -> ExactError {
     ExactError::Unsupported {
         node: node.name.clone(),
         reason: reason.into(),
     }
 }
 
-fn round_to_i64(x: f64, what: &str) -> Result<i64, ExactError> {
+pub(super) fn round_to_i64(x: f64, what: &str) -> Result<i64, ExactError> {
     let r = x.round();
     if !(r.is_finite() && r.abs() <= ACC_BOUND as f64) {
         return Err(ExactError::Quantization {
@@ -81,33 +97,59 @@ fn round_to_i64(x: f64, what: &str) -> Result<i64, ExactError> {
 }
 
 impl<'g> Compiler<'g> {
-    fn qmax(&self) -> f64 {
+    pub fn qmax(&self) -> f64 {
         self.bits.qmax() as f64
     }
 
     /// The activation scale of a calibrated tensor.
-    fn scale_of(&self, tensor: &str) -> f64 {
-        let m = self.ranges.get(tensor).copied().unwrap_or(0.0);
+    pub fn scale_of(&self, tensor: &str) -> f64 {
+        let m = self.cal.max.get(tensor).copied().unwrap_or(0.0);
         if m > 0.0 { m / self.qmax() } else { 1.0 }
     }
 
-    fn ratio(&self, ratio: f64, tensor: &str) -> Result<Requant, ExactError> {
+    /// The calibrated shape of a float tensor.
+    pub fn shape_of(&self, node: &Node, tensor: &str) -> Result<&'g [usize], ExactError> {
+        self.cal
+            .shapes
+            .get(tensor)
+            .map(Vec::as_slice)
+            .ok_or_else(|| unsupported(node, format!("`{tensor}` has no calibrated shape")))
+    }
+
+    /// `[H, W]` of an NCHW activation when both are static.
+    pub fn static_hw(&self, tensor: &str) -> Option<[usize; 2]> {
+        let shape = self.cal.shapes.get(tensor)?;
+        let axes = self.static_axes.get(tensor)?;
+        match (shape.as_slice(), axes.as_slice()) {
+            (&[_, _, h, w], &[_, _, true, true]) => Some([h, w]),
+            _ => None,
+        }
+    }
+
+    pub fn ratio(&self, ratio: f64, tensor: &str) -> Result<Requant, ExactError> {
         Requant::for_ratio(ratio).ok_or_else(|| ExactError::Quantization {
             tensor: tensor.to_string(),
             reason: format!("rescale ratio {ratio} outside [2^-96, 2^30)"),
         })
     }
 
-    fn float_const(&self, name: &str) -> Option<(&'g [usize], &'g [f32])> {
+    pub fn float_const(&self, name: &str) -> Option<(&'g [usize], &'g [f32])> {
         match self.graph.consts.get(name) {
             Some(Const::Float { shape, data }) => Some((shape, data)),
             _ => None,
         }
     }
 
+    pub fn int_const(&self, name: &str) -> Option<&'g [i64]> {
+        match self.graph.consts.get(name) {
+            Some(Const::Int { data, .. }) => Some(data),
+            _ => None,
+        }
+    }
+
     /// The one node reading `tensor`, if exactly one does and it is not a
     /// graph output (only then may it be fused).
-    fn sole_consumer(&self, tensor: &str) -> Option<usize> {
+    pub fn sole_consumer(&self, tensor: &str) -> Option<usize> {
         if self.graph.uses(tensor) != 1 {
             return None;
         }
@@ -117,18 +159,30 @@ impl<'g> Compiler<'g> {
             .position(|n| n.inputs.iter().any(|i| i == tensor))
     }
 
-    /// Fuses a following Relu: returns the fused output name and `true`.
-    fn fuse_relu(&mut self, out: String) -> (String, bool) {
-        match self.sole_consumer(&out) {
-            Some(i) if self.graph.nodes[i].op == IrOp::Relu => {
-                self.skip.insert(i);
-                (self.graph.nodes[i].output.clone(), true)
+    /// Fuses a following Relu, or a Clip with constant bounds `[0, max]`
+    /// (Relu6): returns the fused output name and `true`. The fused output
+    /// takes that node's calibrated scale, so for a Clip the saturation at
+    /// `qmax` stands for `max` (the Clip output's range never exceeds it).
+    pub fn fuse_relu(&mut self, out: String) -> (String, bool) {
+        let Some(i) = self.sole_consumer(&out) else {
+            return (out, false);
+        };
+        let next = &self.graph.nodes[i];
+        let relu_like = match next.op {
+            IrOp::Relu => true,
+            IrOp::Clip { .. } if next.inputs[0] == out => {
+                matches!(self.clip_bounds(next), Ok([Some(lo), hi]) if lo == 0.0 && hi.is_none_or(|h| h >= 0.0))
             }
-            _ => (out, false),
+            _ => false,
+        };
+        if !relu_like {
+            return (out, false);
         }
+        self.skip.insert(i);
+        (next.output.clone(), true)
     }
 
-    fn activation(&self, node: &Node, name: &str) -> Result<Val, ExactError> {
+    pub fn activation(&self, node: &Node, name: &str) -> Result<Val, ExactError> {
         self.values.get(name).copied().ok_or_else(|| {
             unsupported(
                 node,
@@ -137,10 +191,37 @@ impl<'g> Compiler<'g> {
         })
     }
 
-    fn push_op(&mut self, op: ExactOp, out: &str, scale: f64) {
+    pub fn push_op(&mut self, op: ExactOp, out: &str, scale: f64) {
         let id = OP_BASE + self.ops.len() as u32;
         self.ops.push(op);
         self.values.insert(out.to_string(), Val { id, scale });
+    }
+
+    /// A float constant quantized with its own max-abs scale, stored as a
+    /// program constant.
+    pub fn quantize_const(&mut self, shape: &[usize], data: &[f32]) -> Val {
+        let m = data.iter().fold(0f64, |m, &v| m.max(f64::from(v).abs()));
+        let scale = if m > 0.0 { m / self.qmax() } else { 1.0 };
+        let q = data.iter().map(|&v| (f64::from(v) / scale).round() as i64).collect();
+        let id = CONST_BASE + self.consts.len() as u32;
+        self.consts.push(IntTensor {
+            shape: shape.to_vec(),
+            data: q,
+        });
+        Val { id, scale }
+    }
+
+    /// An activation, or a float constant quantized with its own max-abs scale.
+    pub fn operand(&mut self, node: &Node, name: &str) -> Result<Val, ExactError> {
+        if let Some(v) = self.values.get(name) {
+            return Ok(*v);
+        }
+        let (shape, data) = self
+            .float_const(name)
+            .ok_or_else(|| unsupported(node, format!("`{name}` is not a float tensor")))?;
+        let v = self.quantize_const(shape, data);
+        self.values.insert(name.to_string(), v);
+        Ok(v)
     }
 
     fn program(&mut self, source: ModelId) -> Result<ExactModel, ExactError> {
@@ -179,13 +260,7 @@ impl<'g> Compiler<'g> {
         };
         let mut ops = std::mem::take(&mut self.ops);
         for op in &mut ops {
-            match op {
-                ExactOp::Linear(l) => l.input = remap(l.input),
-                ExactOp::Add { a, b, .. } => (*a, *b) = (remap(*a), remap(*b)),
-                ExactOp::Relu { input } | ExactOp::Reshape { input, .. } | ExactOp::Flatten { input, .. } => {
-                    *input = remap(*input)
-                }
-            }
+            op.map_operands(remap);
         }
         outputs.iter_mut().for_each(|o| o.value = remap(o.value));
         let model = ExactModel {
@@ -205,219 +280,28 @@ impl<'g> Compiler<'g> {
 
     fn node(&mut self, node: &Node) -> Result<(), ExactError> {
         match &node.op {
-            IrOp::Gemm {
-                alpha,
-                beta,
-                trans_a,
-                trans_b,
-            } => {
-                if *trans_a {
-                    return Err(unsupported(node, "Gemm with transA=1"));
-                }
-                let x = self.activation(node, &node.inputs[0])?;
-                let (shape, b) = self
-                    .float_const(&node.inputs[1])
-                    .ok_or_else(|| unsupported(node, "Gemm needs a constant float B"))?;
-                if shape.len() != 2 {
-                    return Err(unsupported(node, format!("Gemm B of shape {shape:?}")));
-                }
-                let (k, n) = if *trans_b {
-                    (shape[1], shape[0])
-                } else {
-                    (shape[0], shape[1])
-                };
-                let w = transpose_to_nk(b, k, n, *trans_b, f64::from(*alpha));
-                let mut bias = vec![0f64; n];
-                if let Some(c) = node.inputs.get(2) {
-                    let (cs, cd) = self
-                        .float_const(c)
-                        .ok_or_else(|| unsupported(node, "Gemm needs a constant float C"))?;
-                    let cb = bias_from(cs, cd, n, true)
-                        .ok_or_else(|| unsupported(node, format!("Gemm C of shape {cs:?}")))?;
-                    bias.iter_mut().zip(cb).for_each(|(b, c)| *b = f64::from(*beta) * c);
-                }
-                self.linear(node, x, w, bias, k, n, true)
-            }
-            IrOp::MatMul => {
-                let x = self.activation(node, &node.inputs[0])?;
-                let (shape, b) = self
-                    .float_const(&node.inputs[1])
-                    .ok_or_else(|| unsupported(node, "MatMul needs a constant float right operand"))?;
-                if shape.len() != 2 {
-                    return Err(unsupported(node, format!("MatMul weight of shape {shape:?}")));
-                }
-                let (k, n) = (shape[0], shape[1]);
-                let w = transpose_to_nk(b, k, n, false, 1.0);
-                self.linear(node, x, w, vec![0.0; n], k, n, false)
-            }
-            IrOp::Add => self.add(node),
-            IrOp::Relu => {
-                let x = self.activation(node, &node.inputs[0])?;
-                self.push_op(ExactOp::Relu { input: x.id }, &node.output, x.scale);
-                Ok(())
-            }
-            IrOp::Identity => {
-                let x = self.activation(node, &node.inputs[0])?;
-                self.values.insert(node.output.clone(), x);
-                Ok(())
-            }
-            IrOp::Flatten { axis } => {
-                let x = self.activation(node, &node.inputs[0])?;
-                self.push_op(
-                    ExactOp::Flatten {
-                        input: x.id,
-                        axis: *axis,
-                    },
-                    &node.output,
-                    x.scale,
-                );
-                Ok(())
-            }
-            IrOp::Reshape => {
-                let x = self.activation(node, &node.inputs[0])?;
-                let Some(Const::Int { data, .. }) = self.graph.consts.get(&node.inputs[1]) else {
-                    return Err(unsupported(node, "Reshape needs a constant int64 shape"));
-                };
-                let op = ExactOp::Reshape {
-                    input: x.id,
-                    shape: data.clone(),
-                };
-                self.push_op(op, &node.output, x.scale);
-                Ok(())
-            }
+            IrOp::Gemm { .. } => self.gemm(node),
+            IrOp::MatMul => self.matmul(node),
+            IrOp::Add | IrOp::Sub | IrOp::Mul | IrOp::Div => self.arith(node),
+            IrOp::Relu | IrOp::Identity => self.unary(node),
+            IrOp::Conv { window, group } => self.conv(node, window, *group),
+            IrOp::BatchNorm { epsilon } => self.batch_norm(node, *epsilon),
+            IrOp::MaxPool { .. } | IrOp::AveragePool { .. } | IrOp::GlobalAveragePool => self.pool(node),
+            IrOp::LeakyRelu { alpha } => self.leaky_relu(node, *alpha),
+            IrOp::Clip { .. } => self.clip(node),
+            IrOp::Flatten { .. }
+            | IrOp::Reshape
+            | IrOp::Transpose { .. }
+            | IrOp::Concat { .. }
+            | IrOp::Squeeze { .. }
+            | IrOp::Unsqueeze { .. }
+            | IrOp::Slice { .. }
+            | IrOp::Gather { .. }
+            | IrOp::Cast { .. } => self.layout(node),
+            IrOp::Shape { .. } => Err(unsupported(
+                node,
+                "Shape of an activation whose shape depends on a symbolic input dimension",
+            )),
         }
-    }
-
-    /// Emits a linear layer, folding a following constant Add into its bias
-    /// and a following Relu into its clamp.
-    #[allow(clippy::too_many_arguments)]
-    fn linear(
-        &mut self,
-        node: &Node,
-        x: Val,
-        w: Vec<f64>,
-        mut bias: Vec<f64>,
-        k: usize,
-        n: usize,
-        rank2: bool,
-    ) -> Result<(), ExactError> {
-        let mut out = node.output.clone();
-        let graph = self.graph;
-        if let Some(i) = self.sole_consumer(&out) {
-            let add = &graph.nodes[i];
-            if add.op == IrOp::Add {
-                let other = if add.inputs[0] == out {
-                    &add.inputs[1]
-                } else {
-                    &add.inputs[0]
-                };
-                if let Some(extra) = self.float_const(other).and_then(|(s, d)| bias_from(s, d, n, rank2)) {
-                    bias.iter_mut().zip(extra).for_each(|(b, e)| *b += e);
-                    self.skip.insert(i);
-                    out = add.output.clone();
-                }
-            }
-        }
-        let (out, relu) = self.fuse_relu(out);
-        let s_out = self.scale_of(&out);
-        let qmax = self.qmax();
-        let mut weights = Vec::with_capacity(n * k);
-        let mut qbias = Vec::with_capacity(n);
-        let mut requant = Vec::with_capacity(n);
-        for j in 0..n {
-            let row = &w[j * k..][..k];
-            let m = row.iter().fold(0f64, |m, v| m.max(v.abs()));
-            let s_w = if m > 0.0 { m / qmax } else { 1.0 };
-            for &v in row {
-                weights.push((v / s_w).round().clamp(-qmax, qmax) as i16);
-            }
-            qbias.push(round_to_i64(bias[j] / (x.scale * s_w), &format!("{} bias", node.name))?);
-            requant.push(self.ratio(x.scale * s_w / s_out, &out)?);
-        }
-        let layer = Linear {
-            input: x.id,
-            k: u32::try_from(k).map_err(|_| unsupported(node, "k too large"))?,
-            n: u32::try_from(n).map_err(|_| unsupported(node, "n too large"))?,
-            weights,
-            bias: qbias,
-            requant,
-            relu,
-        };
-        let bound = acc_bound(&layer, self.bits.qmax());
-        if bound > ACC_BOUND {
-            return Err(ExactError::Quantization {
-                tensor: out,
-                reason: format!("accumulator bound {bound} exceeds 2^62"),
-            });
-        }
-        self.push_op(ExactOp::Linear(layer), &out, s_out);
-        Ok(())
-    }
-
-    fn add(&mut self, node: &Node) -> Result<(), ExactError> {
-        let a = self.operand(node, &node.inputs[0])?;
-        let b = self.operand(node, &node.inputs[1])?;
-        if a.id >= CONST_BASE && a.id < OP_BASE && b.id >= CONST_BASE && b.id < OP_BASE {
-            return Err(unsupported(node, "Add of two constants"));
-        }
-        let (out, relu) = self.fuse_relu(node.output.clone());
-        let s_out = self.scale_of(&out);
-        let op = ExactOp::Add {
-            a: a.id,
-            b: b.id,
-            requant_a: self.ratio(a.scale / s_out, &out)?,
-            requant_b: self.ratio(b.scale / s_out, &out)?,
-            relu,
-        };
-        self.push_op(op, &out, s_out);
-        Ok(())
-    }
-
-    /// An activation, or a float constant quantized with its own max-abs scale.
-    fn operand(&mut self, node: &Node, name: &str) -> Result<Val, ExactError> {
-        if let Some(v) = self.values.get(name) {
-            return Ok(*v);
-        }
-        let (shape, data) = self
-            .float_const(name)
-            .ok_or_else(|| unsupported(node, format!("`{name}` is not a float tensor")))?;
-        let m = data.iter().fold(0f64, |m, &v| m.max(f64::from(v).abs()));
-        let scale = if m > 0.0 { m / self.qmax() } else { 1.0 };
-        let q = data.iter().map(|&v| (f64::from(v) / scale).round() as i64).collect();
-        let id = CONST_BASE + self.consts.len() as u32;
-        self.consts.push(IntTensor {
-            shape: shape.to_vec(),
-            data: q,
-        });
-        let v = Val { id, scale };
-        self.values.insert(name.to_string(), v);
-        Ok(v)
-    }
-}
-
-/// `alpha · B` as `n × k` rows (one per output channel), from `B` stored
-/// `k × n`, or `n × k` when `trans`.
-fn transpose_to_nk(b: &[f32], k: usize, n: usize, trans: bool, alpha: f64) -> Vec<f64> {
-    let mut w = vec![0f64; n * k];
-    for j in 0..n {
-        for p in 0..k {
-            let v = if trans { b[j * k + p] } else { b[p * n + j] };
-            w[j * k + p] = alpha * f64::from(v);
-        }
-    }
-    w
-}
-
-/// A constant that broadcasts along the last axis only (`[]`, `[1]`, `[n]`,
-/// and with `rank2` also `[1, 1]`, `[1, n]`) as `n` bias values.
-fn bias_from(shape: &[usize], data: &[f32], n: usize, rank2: bool) -> Option<Vec<f64>> {
-    let ok_rank = shape.len() <= 1 || (rank2 && shape.len() == 2 && shape[0] == 1);
-    if !ok_rank {
-        return None;
-    }
-    match data.len() {
-        1 => Some(vec![f64::from(data[0]); n]),
-        len if len == n && shape.last() == Some(&n) => Some(data.iter().map(|&v| f64::from(v)).collect()),
-        _ => None,
     }
 }

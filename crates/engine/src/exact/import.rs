@@ -8,6 +8,7 @@ use tract_onnx::prelude::Framework;
 use veris_core::{DType, Dim, TensorSpec};
 
 use super::ExactError;
+use super::import_ops;
 use super::ir::{Const, Graph, IrOp, Node};
 use crate::EngineLimits;
 use crate::guard::contain;
@@ -168,15 +169,15 @@ fn load_const(name: &str, t: &TensorProto) -> Result<Const, ExactError> {
     }
 }
 
-fn attr<'a>(n: &'a NodeProto, name: &str) -> Option<&'a AttributeProto> {
+pub(super) fn attr<'a>(n: &'a NodeProto, name: &str) -> Option<&'a AttributeProto> {
     n.attribute.iter().find(|a| a.name == name)
 }
 
-fn attr_f(n: &NodeProto, name: &str, default: f32) -> f32 {
+pub(super) fn attr_f(n: &NodeProto, name: &str, default: f32) -> f32 {
     attr(n, name).map_or(default, |a| a.f)
 }
 
-fn attr_i(n: &NodeProto, name: &str, default: i64) -> i64 {
+pub(super) fn attr_i(n: &NodeProto, name: &str, default: i64) -> i64 {
     attr(n, name).map_or(default, |a| a.i)
 }
 
@@ -230,18 +231,21 @@ fn convert_node(n: &NodeProto, consts: &mut BTreeMap<String, Const>) -> Result<O
             consts.insert(out.clone(), load_const(out, value)?);
             return Ok(None);
         }
-        other => {
-            return Err(ExactError::UnsupportedOp {
-                op: other.to_string(),
-                node: node_name,
-            });
-        }
+        other => match import_ops::convert(n, other, &node_name)? {
+            Some(op) => op,
+            None => {
+                return Err(ExactError::UnsupportedOp {
+                    op: other.to_string(),
+                    node: node_name,
+                });
+            }
+        },
     };
     let mut inputs = n.input.clone();
     while inputs.last().is_some_and(String::is_empty) {
         inputs.pop();
     }
-    if inputs.iter().any(String::is_empty) {
+    if inputs.iter().any(String::is_empty) && !import_ops::allows_gaps(&op) {
         return Err(ExactError::Unsupported {
             node: node_name,
             reason: "an omitted optional input before a present one".into(),
@@ -251,6 +255,7 @@ fn convert_node(n: &NodeProto, consts: &mut BTreeMap<String, Const>) -> Result<O
         IrOp::Gemm { .. } => 2..=3,
         IrOp::MatMul | IrOp::Add | IrOp::Reshape => 2..=2,
         IrOp::Relu | IrOp::Flatten { .. } | IrOp::Identity => 1..=1,
+        ref other => import_ops::arity(other),
     };
     if !arity.contains(&inputs.len()) || n.output.len() != 1 || n.output[0].is_empty() {
         return Err(invalid(format!(
@@ -275,7 +280,9 @@ fn topo_sort(
     inputs: &[TensorSpec],
     consts: &BTreeMap<String, Const>,
 ) -> Result<Vec<Node>, ExactError> {
+    // The empty name stands for an omitted optional input.
     let mut defined: BTreeSet<String> = inputs.iter().map(|s| s.name.clone()).collect();
+    defined.insert(String::new());
     defined.extend(consts.keys().cloned());
     let mut written = defined.clone();
     for n in &nodes {

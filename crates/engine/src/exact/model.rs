@@ -2,6 +2,11 @@
 
 use veris_core::{ModelId, TensorSpec};
 
+use super::conv::Conv;
+use super::elementwise::{Clip, LeakyRelu, Mul, Sub};
+use super::layout_ops::{Concat, Gather, Slice, Squeeze, Transpose, Unsqueeze};
+use super::op::IntOp;
+use super::pool::{AvgPool, GlobalAvgPool, MaxPool};
 use super::quant::Requant;
 
 /// The semantics version this engine implements (see `docs/exact-semantics.md`).
@@ -97,6 +102,20 @@ pub enum ExactOp {
         input: u32,
         axis: i64,
     },
+    Conv(Conv),
+    MaxPool(MaxPool),
+    AvgPool(AvgPool),
+    GlobalAvgPool(GlobalAvgPool),
+    Sub(Sub),
+    Mul(Mul),
+    LeakyRelu(LeakyRelu),
+    Clip(Clip),
+    Transpose(Transpose),
+    Concat(Concat),
+    Squeeze(Squeeze),
+    Unsqueeze(Unsqueeze),
+    Slice(Slice),
+    Gather(Gather),
 }
 
 impl ExactOp {
@@ -108,6 +127,7 @@ impl ExactOp {
             ExactOp::Relu { .. } => "Relu",
             ExactOp::Reshape { .. } => "Reshape",
             ExactOp::Flatten { .. } => "Flatten",
+            other => other.ext().map_or("", |op| op.name()),
         }
     }
 
@@ -117,7 +137,78 @@ impl ExactOp {
             ExactOp::Linear(l) => vec![l.input],
             ExactOp::Add { a, b, .. } => vec![*a, *b],
             ExactOp::Relu { input } | ExactOp::Reshape { input, .. } | ExactOp::Flatten { input, .. } => vec![*input],
+            other => other.ext().map_or_else(Vec::new, |op| op.operands()),
         }
+    }
+
+    /// Renumbers every value the op reads.
+    pub(crate) fn map_operands(&mut self, f: impl Fn(u32) -> u32) {
+        match self {
+            ExactOp::Linear(l) => l.input = f(l.input),
+            ExactOp::Add { a, b, .. } => (*a, *b) = (f(*a), f(*b)),
+            ExactOp::Relu { input } | ExactOp::Reshape { input, .. } | ExactOp::Flatten { input, .. } => {
+                *input = f(*input)
+            }
+            other => {
+                if let Some(op) = other.ext_mut() {
+                    op.operands_mut().into_iter().for_each(|v| *v = f(*v));
+                }
+            }
+        }
+    }
+
+    /// The op as an [`IntOp`], for every op of the CNN/general group
+    /// (`None` for the five ops of the first increment).
+    pub(crate) fn ext(&self) -> Option<&dyn IntOp> {
+        Some(match self {
+            ExactOp::Conv(op) => op,
+            ExactOp::MaxPool(op) => op,
+            ExactOp::AvgPool(op) => op,
+            ExactOp::GlobalAvgPool(op) => op,
+            ExactOp::Sub(op) => op,
+            ExactOp::Mul(op) => op,
+            ExactOp::LeakyRelu(op) => op,
+            ExactOp::Clip(op) => op,
+            ExactOp::Transpose(op) => op,
+            ExactOp::Concat(op) => op,
+            ExactOp::Squeeze(op) => op,
+            ExactOp::Unsqueeze(op) => op,
+            ExactOp::Slice(op) => op,
+            ExactOp::Gather(op) => op,
+            ExactOp::Linear(_)
+            | ExactOp::Add { .. }
+            | ExactOp::Relu { .. }
+            | ExactOp::Reshape { .. }
+            | ExactOp::Flatten { .. } => {
+                return None;
+            }
+        })
+    }
+
+    fn ext_mut(&mut self) -> Option<&mut dyn IntOp> {
+        Some(match self {
+            ExactOp::Conv(op) => op,
+            ExactOp::MaxPool(op) => op,
+            ExactOp::AvgPool(op) => op,
+            ExactOp::GlobalAvgPool(op) => op,
+            ExactOp::Sub(op) => op,
+            ExactOp::Mul(op) => op,
+            ExactOp::LeakyRelu(op) => op,
+            ExactOp::Clip(op) => op,
+            ExactOp::Transpose(op) => op,
+            ExactOp::Concat(op) => op,
+            ExactOp::Squeeze(op) => op,
+            ExactOp::Unsqueeze(op) => op,
+            ExactOp::Slice(op) => op,
+            ExactOp::Gather(op) => op,
+            ExactOp::Linear(_)
+            | ExactOp::Add { .. }
+            | ExactOp::Relu { .. }
+            | ExactOp::Reshape { .. }
+            | ExactOp::Flatten { .. } => {
+                return None;
+            }
+        })
     }
 }
 

@@ -106,6 +106,10 @@ impl ExactModel {
                 shape: flatten_shape(&args[0].shape, *axis)?,
                 data: args[0].data.clone(),
             }),
+            other => match other.ext() {
+                Some(op) => op.run(args, self.bits),
+                None => Err(format!("op {} has no runner", other.name())),
+            },
         }
     }
 

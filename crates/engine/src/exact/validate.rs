@@ -75,6 +75,10 @@ impl ExactModel {
                 return Err(format!("op {i} reads value {v}, not yet defined"));
             }
             check_op(i, op, qmax)?;
+            if let Some(ext) = op.ext() {
+                ext.check(self.bits)
+                    .map_err(|e| format!("op {i} ({}): {e}", ext.name()))?;
+            }
         }
         let total = first_op + self.ops.len();
         let mut out_names = BTreeSet::new();
@@ -137,6 +141,21 @@ fn check_op(i: usize, op: &ExactOp, qmax: i64) -> Result<(), String> {
                 return Err(format!("op {i}: flatten axis {axis}"));
             }
         }
+        // Checked through `ExactOp::ext` by the caller.
+        ExactOp::Conv(_)
+        | ExactOp::MaxPool(_)
+        | ExactOp::AvgPool(_)
+        | ExactOp::GlobalAvgPool(_)
+        | ExactOp::Sub(_)
+        | ExactOp::Mul(_)
+        | ExactOp::LeakyRelu(_)
+        | ExactOp::Clip(_)
+        | ExactOp::Transpose(_)
+        | ExactOp::Concat(_)
+        | ExactOp::Squeeze(_)
+        | ExactOp::Unsqueeze(_)
+        | ExactOp::Slice(_)
+        | ExactOp::Gather(_) => {}
     }
     Ok(())
 }

@@ -1,5 +1,10 @@
 //! Integration tests of the exact (integer) engine, one binary.
 
+mod cnn_codec;
+mod cnn_errors;
+mod cnn_models;
+mod cnn_ops;
+mod cnn_support;
 mod codec;
 mod common;
 mod digits;
