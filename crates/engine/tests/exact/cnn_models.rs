@@ -16,11 +16,11 @@ use crate::common::argmax;
 const MODELS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models");
 
 /// A held-out set: labels and one `input` batch.
-struct Data {
-    labels: Vec<usize>,
-    input: TensorMap,
-    calibration: TensorMap,
-    onnx: Vec<u8>,
+pub struct Data {
+    pub labels: Vec<usize>,
+    pub input: TensorMap,
+    pub calibration: TensorMap,
+    pub onnx: Vec<u8>,
 }
 
 fn tensor(name: &str, v: &Value) -> Tensor {
@@ -74,12 +74,12 @@ fn load(model: &str, onnx: &str) -> Data {
     }
 }
 
-fn lenet() -> &'static Data {
+pub fn lenet() -> &'static Data {
     static D: OnceLock<Data> = OnceLock::new();
     D.get_or_init(|| load("lenet", "lenet.onnx"))
 }
 
-fn resnet() -> &'static Data {
+pub fn resnet() -> &'static Data {
     static D: OnceLock<Data> = OnceLock::new();
     D.get_or_init(|| load("resnet", "resnet.onnx"))
 }
@@ -97,14 +97,19 @@ fn ints(t: &Tensor) -> Vec<i64> {
     }
 }
 
-fn check(name: &str, d: &Data, bits: Bits, min_agreement: f64, max_drop: f64) -> ExactModel {
-    let model = compile(
+/// The model compiled at `bits` on its calibration set.
+pub fn compiled(d: &Data, bits: Bits) -> ExactModel {
+    compile(
         &d.onnx,
         ModelId::of_bytes(&d.onnx),
         std::slice::from_ref(&d.calibration),
         bits,
     )
-    .unwrap();
+    .unwrap()
+}
+
+fn check(name: &str, d: &Data, bits: Bits, min_agreement: f64, max_drop: f64) -> ExactModel {
+    let model = compiled(d, bits);
     let rows = d.labels.len();
     let started = std::time::Instant::now();
     let q = ints(&model.run(&d.input).unwrap().quantized["logits"]);
