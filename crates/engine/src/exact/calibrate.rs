@@ -14,11 +14,12 @@ pub const DEFAULT_CALIBRATION_SAMPLES: usize = 64;
 /// Seed of [`default_calibration`] (splitmix64).
 pub const DEFAULT_CALIBRATION_SEED: u64 = 0x5645_5249_535f_4351; // "VERIS_CQ"
 
-/// 64 inputs with every value uniform in `[0, 1)`: splitmix64 seeded with
-/// [`DEFAULT_CALIBRATION_SEED`], one draw per value in sample, input (spec
-/// order) and row-major order, value = `(draw >> 40) / 2^24`. Symbolic
-/// dimensions are 1. A fallback for callers with no real samples: real
-/// data calibrates better.
+/// 64 inputs with every float value uniform in `[0, 1)`: splitmix64 seeded
+/// with [`DEFAULT_CALIBRATION_SEED`], one draw per float value in sample,
+/// input (spec order) and row-major order, value = `(draw >> 40) / 2^24`.
+/// int64 index inputs are all 0 (the one index every table has; no draws).
+/// Symbolic dimensions are 1. A fallback for callers with no real samples:
+/// real data calibrates better, and models with index inputs need it.
 pub fn default_calibration(specs: &[TensorSpec]) -> Result<Vec<TensorMap>, ExactError> {
     let mut state = DEFAULT_CALIBRATION_SEED;
     let mut next = move || {
@@ -32,10 +33,10 @@ pub fn default_calibration(specs: &[TensorSpec]) -> Result<Vec<TensorMap>, Exact
     for _ in 0..DEFAULT_CALIBRATION_SAMPLES {
         let mut map = TensorMap::new();
         for spec in specs {
-            if spec.dtype != DType::Float32 {
+            if !matches!(spec.dtype, DType::Float32 | DType::Int64) {
                 return Err(ExactError::Calibration {
                     reason: format!(
-                        "input `{}` is {}, only float32 inputs are calibrated",
+                        "input `{}` is {}, only float32 and int64 inputs are calibrated",
                         spec.name, spec.dtype
                     ),
                 });
@@ -49,8 +50,11 @@ pub fn default_calibration(specs: &[TensorSpec]) -> Result<Vec<TensorMap>, Exact
                 })
                 .collect();
             let count = shape.iter().product::<usize>();
-            let data = (0..count).map(|_| (next() >> 40) as f32 / 16_777_216.0).collect();
-            let t = Tensor::new(&spec.name, shape, TensorData::Float32(data))?;
+            let data = match spec.dtype {
+                DType::Int64 => TensorData::Int64(vec![0; count]),
+                _ => TensorData::Float32((0..count).map(|_| (next() >> 40) as f32 / 16_777_216.0).collect()),
+            };
+            let t = Tensor::new(&spec.name, shape, data)?;
             map.insert(spec.name.clone(), t);
         }
         samples.push(map);

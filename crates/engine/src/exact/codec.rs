@@ -7,6 +7,7 @@ use veris_core::{DType, Dim, ModelId, TensorSpec};
 
 use super::ExactError;
 use super::codec_ext;
+use super::codec_ops;
 use super::model::{Bits, ExactInput, ExactModel, ExactOp, ExactOutput, IntTensor, Linear, SEMANTICS_VERSION};
 use super::quant::Requant;
 use super::validate::{MAX_BOUNDARY, MAX_NAME_LEN, MAX_RANK};
@@ -441,6 +442,9 @@ fn read_op(
             input: r.u32("flatten input")?,
             axis: r.i64("flatten axis")?,
         },
-        t => codec_ext::read_op(t, r, bits, budget)?.ok_or_else(|| format!("unknown op tag {t}"))?,
+        t => match codec_ops::read_op(t, r, bits, budget)? {
+            Some(op) => op,
+            None => codec_ext::read_op(t, r, bits, budget)?.ok_or_else(|| format!("unknown op tag {t}"))?,
+        },
     })
 }

@@ -4,6 +4,11 @@
 //! `max |x| = m` gets scale `m / qmax` (`1` when `m = 0`); weights get one
 //! scale per output channel, `max_p |w[j, p]| / qmax`. Rounding of weights,
 //! biases and constants is half away from zero.
+//!
+//! Pipeline: import, calibration (ranges and shapes), constant folding
+//! ([`fold`]), then one pass over the remaining nodes. Linear layers live in
+//! `compile_linear`, Conv and BatchNormalization in `compile_conv`, the
+//! other ops in `compile_ops`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -11,11 +16,12 @@ use veris_core::{DType, ModelId, TensorMap};
 
 use super::ExactError;
 use super::calibrate::{Calibrated, ranges};
+use super::fold::fold;
 use super::import::import;
 use super::ir::{Const, Graph, IrOp, Node};
-use super::model::{Bits, ExactInput, ExactModel, ExactOp, ExactOutput, IntTensor, Linear};
+use super::model::{Bits, ExactInput, ExactModel, ExactOp, ExactOutput, IntTensor};
 use super::quant::Requant;
-use super::validate::{ACC_BOUND, acc_bound};
+use super::validate::ACC_BOUND;
 
 /// Compiles float ONNX bytes into an exact model, calibrated on
 /// `calibration` (each map one set of model inputs, any batch size; see
@@ -28,14 +34,17 @@ pub fn compile(
 ) -> Result<ExactModel, ExactError> {
     let graph = import(onnx)?;
     let calibrated = ranges(&graph, calibration)?;
+    let folded = fold(&graph, &calibrated.shapes)?;
     let mut c = Compiler {
-        graph: &graph,
+        graph: &folded.graph,
         cal: &calibrated,
+        static_axes: &folded.static_axes,
         bits,
         values: BTreeMap::new(),
         consts: Vec::new(),
         ops: Vec::new(),
         skip: BTreeSet::new(),
+        dims: BTreeMap::new(),
     };
     c.program(source_id)
 }
@@ -52,9 +61,19 @@ pub(super) struct Val {
     pub scale: f64,
 }
 
+impl Val {
+    pub fn is_const(self) -> bool {
+        (CONST_BASE..OP_BASE).contains(&self.id)
+    }
+}
+
 pub(super) struct Compiler<'g> {
     pub graph: &'g Graph,
     pub cal: &'g Calibrated,
+    pub static_axes: &'g BTreeMap<String, Vec<bool>>,
+    /// Outputs of `Shape` nodes that stand for one run-time dimension:
+    /// `(value, axis)`.
+    pub dims: BTreeMap<String, (u32, i64)>,
     pub bits: Bits,
     pub values: BTreeMap<String, Val>,
     pub consts: Vec<IntTensor>,
@@ -101,6 +120,16 @@ impl<'g> Compiler<'g> {
             .ok_or_else(|| unsupported(node, format!("`{tensor}` has no calibrated shape")))
     }
 
+    /// `[H, W]` of an NCHW activation when both are static.
+    pub fn static_hw(&self, tensor: &str) -> Option<[usize; 2]> {
+        let shape = self.cal.shapes.get(tensor)?;
+        let axes = self.static_axes.get(tensor)?;
+        match (shape.as_slice(), axes.as_slice()) {
+            (&[_, _, h, w], &[_, _, true, true]) => Some([h, w]),
+            _ => None,
+        }
+    }
+
     pub fn ratio(&self, ratio: f64, tensor: &str) -> Result<Requant, ExactError> {
         Requant::for_ratio(ratio).ok_or_else(|| ExactError::Quantization {
             tensor: tensor.to_string(),
@@ -111,6 +140,13 @@ impl<'g> Compiler<'g> {
     pub fn float_const(&self, name: &str) -> Option<(&'g [usize], &'g [f32])> {
         match self.graph.consts.get(name) {
             Some(Const::Float { shape, data }) => Some((shape, data)),
+            _ => None,
+        }
+    }
+
+    pub fn int_const(&self, name: &str) -> Option<&'g [i64]> {
+        match self.graph.consts.get(name) {
+            Some(Const::Int { data, .. }) => Some(data),
             _ => None,
         }
     }
@@ -127,15 +163,27 @@ impl<'g> Compiler<'g> {
             .position(|n| n.inputs.iter().any(|i| i == tensor))
     }
 
-    /// Fuses a following Relu: returns the fused output name and `true`.
-    fn fuse_relu(&mut self, out: String) -> (String, bool) {
-        match self.sole_consumer(&out) {
-            Some(i) if self.graph.nodes[i].op == IrOp::Relu => {
-                self.skip.insert(i);
-                (self.graph.nodes[i].output.clone(), true)
+    /// Fuses a following Relu, or a Clip with constant bounds `[0, max]`
+    /// (Relu6): returns the fused output name and `true`. The fused output
+    /// takes that node's calibrated scale, so for a Clip the saturation at
+    /// `qmax` stands for `max` (the Clip output's range never exceeds it).
+    pub fn fuse_relu(&mut self, out: String) -> (String, bool) {
+        let Some(i) = self.sole_consumer(&out) else {
+            return (out, false);
+        };
+        let next = &self.graph.nodes[i];
+        let relu_like = match next.op {
+            IrOp::Relu => true,
+            IrOp::Clip { .. } if next.inputs[0] == out => {
+                matches!(self.clip_bounds(next), Ok([Some(lo), hi]) if lo == 0.0 && hi.is_none_or(|h| h >= 0.0))
             }
-            _ => (out, false),
+            _ => false,
+        };
+        if !relu_like {
+            return (out, false);
         }
+        self.skip.insert(i);
+        (next.output.clone(), true)
     }
 
     pub fn activation(&self, node: &Node, name: &str) -> Result<Val, ExactError> {
@@ -151,6 +199,33 @@ impl<'g> Compiler<'g> {
         let id = OP_BASE + self.ops.len() as u32;
         self.ops.push(op);
         self.values.insert(out.to_string(), Val { id, scale });
+    }
+
+    /// A float constant quantized with its own max-abs scale, stored as a
+    /// program constant.
+    pub fn quantize_const(&mut self, shape: &[usize], data: &[f32]) -> Val {
+        let m = data.iter().fold(0f64, |m, &v| m.max(f64::from(v).abs()));
+        let scale = if m > 0.0 { m / self.qmax() } else { 1.0 };
+        let q = data.iter().map(|&v| (f64::from(v) / scale).round() as i64).collect();
+        let id = CONST_BASE + self.consts.len() as u32;
+        self.consts.push(IntTensor {
+            shape: shape.to_vec(),
+            data: q,
+        });
+        Val { id, scale }
+    }
+
+    /// An activation, or a float constant quantized with its own max-abs scale.
+    pub fn operand(&mut self, node: &Node, name: &str) -> Result<Val, ExactError> {
+        if let Some(v) = self.values.get(name) {
+            return Ok(*v);
+        }
+        let (shape, data) = self
+            .float_const(name)
+            .ok_or_else(|| unsupported(node, format!("`{name}` is not a float tensor")))?;
+        let v = self.quantize_const(shape, data);
+        self.values.insert(name.to_string(), v);
+        Ok(v)
     }
 
     fn program(&mut self, source: ModelId) -> Result<ExactModel, ExactError> {
@@ -212,224 +287,32 @@ impl<'g> Compiler<'g> {
 
     fn node(&mut self, node: &Node) -> Result<(), ExactError> {
         match &node.op {
-            IrOp::Gemm {
-                alpha,
-                beta,
-                trans_a,
-                trans_b,
-            } => {
-                if *trans_a {
-                    return Err(unsupported(node, "Gemm with transA=1"));
-                }
-                let x = self.activation(node, &node.inputs[0])?;
-                let (shape, b) = self
-                    .float_const(&node.inputs[1])
-                    .ok_or_else(|| unsupported(node, "Gemm needs a constant float B"))?;
-                if shape.len() != 2 {
-                    return Err(unsupported(node, format!("Gemm B of shape {shape:?}")));
-                }
-                let (k, n) = if *trans_b {
-                    (shape[1], shape[0])
-                } else {
-                    (shape[0], shape[1])
-                };
-                let w = transpose_to_nk(b, k, n, *trans_b, f64::from(*alpha));
-                let mut bias = vec![0f64; n];
-                if let Some(c) = node.inputs.get(2) {
-                    let (cs, cd) = self
-                        .float_const(c)
-                        .ok_or_else(|| unsupported(node, "Gemm needs a constant float C"))?;
-                    let cb = bias_from(cs, cd, n, true)
-                        .ok_or_else(|| unsupported(node, format!("Gemm C of shape {cs:?}")))?;
-                    bias.iter_mut().zip(cb).for_each(|(b, c)| *b = f64::from(*beta) * c);
-                }
-                self.linear(node, x, w, bias, k, n, true)
-            }
+            IrOp::Gemm { .. } => self.gemm(node),
             IrOp::MatMul if self.float_const(&node.inputs[1]).is_none() => self.act_matmul(node),
-            IrOp::MatMul => {
-                let x = self.activation(node, &node.inputs[0])?;
-                let (shape, b) = self
-                    .float_const(&node.inputs[1])
-                    .ok_or_else(|| unsupported(node, "MatMul needs a constant float right operand"))?;
-                if shape.len() != 2 {
-                    return Err(unsupported(node, format!("MatMul weight of shape {shape:?}")));
-                }
-                let (k, n) = (shape[0], shape[1]);
-                let w = transpose_to_nk(b, k, n, false, 1.0);
-                self.linear(node, x, w, vec![0.0; n], k, n, false)
-            }
-            IrOp::Add => self.add(node),
-            IrOp::Relu => {
-                let x = self.activation(node, &node.inputs[0])?;
-                self.push_op(ExactOp::Relu { input: x.id }, &node.output, x.scale);
-                Ok(())
-            }
-            IrOp::Identity => {
-                let x = self.activation(node, &node.inputs[0])?;
-                self.values.insert(node.output.clone(), x);
-                Ok(())
-            }
-            IrOp::Flatten { axis } => {
-                let x = self.activation(node, &node.inputs[0])?;
-                self.push_op(
-                    ExactOp::Flatten {
-                        input: x.id,
-                        axis: *axis,
-                    },
-                    &node.output,
-                    x.scale,
-                );
-                Ok(())
-            }
+            IrOp::MatMul => self.matmul(node),
+            IrOp::Add | IrOp::Sub | IrOp::Mul | IrOp::Div => self.arith(node),
+            IrOp::Relu | IrOp::Identity => self.unary(node),
+            IrOp::Conv { window, group } => self.conv(node, window, *group),
+            IrOp::BatchNorm { epsilon } => self.batch_norm(node, *epsilon),
+            IrOp::MaxPool { .. } | IrOp::AveragePool { .. } | IrOp::GlobalAveragePool => self.pool(node),
+            IrOp::LeakyRelu { alpha } => self.leaky_relu(node, *alpha),
+            IrOp::Clip { .. } => self.clip(node),
             IrOp::Pointwise(p) => self.pointwise(node, *p),
             IrOp::Softmax { axis, legacy } => self.softmax(node, *axis, *legacy),
             IrOp::LayerNorm { axis, epsilon } => self.layer_norm(node, *axis, *epsilon),
             IrOp::Reduce { .. } => self.reduce(node),
-            IrOp::Reshape => {
-                let x = self.activation(node, &node.inputs[0])?;
-                let Some(Const::Int { data, .. }) = self.graph.consts.get(&node.inputs[1]) else {
-                    return Err(unsupported(node, "Reshape needs a constant int64 shape"));
-                };
-                let op = ExactOp::Reshape {
-                    input: x.id,
-                    shape: data.clone(),
-                };
-                self.push_op(op, &node.output, x.scale);
-                Ok(())
-            }
+            IrOp::Gather { axis } if self.is_index_input(&node.inputs[1]) => self.embedding(node, *axis),
+            IrOp::Slice { attrs: None } if self.dims.contains_key(&node.inputs[2]) => self.slice_to_dim(node),
+            IrOp::Flatten { .. }
+            | IrOp::Reshape
+            | IrOp::Transpose { .. }
+            | IrOp::Concat { .. }
+            | IrOp::Squeeze { .. }
+            | IrOp::Unsqueeze { .. }
+            | IrOp::Slice { .. }
+            | IrOp::Gather { .. }
+            | IrOp::Cast { .. } => self.layout(node),
+            IrOp::Shape { start, end } => self.dynamic_shape(node, *start, *end),
         }
-    }
-
-    /// Emits a linear layer, folding a following constant Add into its bias
-    /// and a following Relu into its clamp.
-    #[allow(clippy::too_many_arguments)]
-    fn linear(
-        &mut self,
-        node: &Node,
-        x: Val,
-        w: Vec<f64>,
-        mut bias: Vec<f64>,
-        k: usize,
-        n: usize,
-        rank2: bool,
-    ) -> Result<(), ExactError> {
-        let mut out = node.output.clone();
-        let graph = self.graph;
-        if let Some(i) = self.sole_consumer(&out) {
-            let add = &graph.nodes[i];
-            if add.op == IrOp::Add {
-                let other = if add.inputs[0] == out {
-                    &add.inputs[1]
-                } else {
-                    &add.inputs[0]
-                };
-                if let Some(extra) = self.float_const(other).and_then(|(s, d)| bias_from(s, d, n, rank2)) {
-                    bias.iter_mut().zip(extra).for_each(|(b, e)| *b += e);
-                    self.skip.insert(i);
-                    out = add.output.clone();
-                }
-            }
-        }
-        let (out, relu) = self.fuse_relu(out);
-        let s_out = self.scale_of(&out);
-        let qmax = self.qmax();
-        let mut weights = Vec::with_capacity(n * k);
-        let mut qbias = Vec::with_capacity(n);
-        let mut requant = Vec::with_capacity(n);
-        for j in 0..n {
-            let row = &w[j * k..][..k];
-            let m = row.iter().fold(0f64, |m, v| m.max(v.abs()));
-            let s_w = if m > 0.0 { m / qmax } else { 1.0 };
-            for &v in row {
-                weights.push((v / s_w).round().clamp(-qmax, qmax) as i16);
-            }
-            qbias.push(round_to_i64(bias[j] / (x.scale * s_w), &format!("{} bias", node.name))?);
-            requant.push(self.ratio(x.scale * s_w / s_out, &out)?);
-        }
-        let layer = Linear {
-            input: x.id,
-            k: u32::try_from(k).map_err(|_| unsupported(node, "k too large"))?,
-            n: u32::try_from(n).map_err(|_| unsupported(node, "n too large"))?,
-            weights,
-            bias: qbias,
-            requant,
-            relu,
-        };
-        let bound = acc_bound(&layer, self.bits.qmax());
-        if bound > ACC_BOUND {
-            return Err(ExactError::Quantization {
-                tensor: out,
-                reason: format!("accumulator bound {bound} exceeds 2^62"),
-            });
-        }
-        self.push_op(ExactOp::Linear(layer), &out, s_out);
-        Ok(())
-    }
-
-    fn add(&mut self, node: &Node) -> Result<(), ExactError> {
-        let a = self.operand(node, &node.inputs[0])?;
-        let b = self.operand(node, &node.inputs[1])?;
-        if a.id >= CONST_BASE && a.id < OP_BASE && b.id >= CONST_BASE && b.id < OP_BASE {
-            return Err(unsupported(node, "Add of two constants"));
-        }
-        let (out, relu) = self.fuse_relu(node.output.clone());
-        let s_out = self.scale_of(&out);
-        let op = ExactOp::Add {
-            a: a.id,
-            b: b.id,
-            requant_a: self.ratio(a.scale / s_out, &out)?,
-            requant_b: self.ratio(b.scale / s_out, &out)?,
-            relu,
-        };
-        self.push_op(op, &out, s_out);
-        Ok(())
-    }
-
-    /// An activation, or a float constant quantized with its own max-abs scale.
-    pub fn operand(&mut self, node: &Node, name: &str) -> Result<Val, ExactError> {
-        if let Some(v) = self.values.get(name) {
-            return Ok(*v);
-        }
-        let (shape, data) = self
-            .float_const(name)
-            .ok_or_else(|| unsupported(node, format!("`{name}` is not a float tensor")))?;
-        let m = data.iter().fold(0f64, |m, &v| m.max(f64::from(v).abs()));
-        let scale = if m > 0.0 { m / self.qmax() } else { 1.0 };
-        let q = data.iter().map(|&v| (f64::from(v) / scale).round() as i64).collect();
-        let id = CONST_BASE + self.consts.len() as u32;
-        self.consts.push(IntTensor {
-            shape: shape.to_vec(),
-            data: q,
-        });
-        let v = Val { id, scale };
-        self.values.insert(name.to_string(), v);
-        Ok(v)
-    }
-}
-
-/// `alpha · B` as `n × k` rows (one per output channel), from `B` stored
-/// `k × n`, or `n × k` when `trans`.
-fn transpose_to_nk(b: &[f32], k: usize, n: usize, trans: bool, alpha: f64) -> Vec<f64> {
-    let mut w = vec![0f64; n * k];
-    for j in 0..n {
-        for p in 0..k {
-            let v = if trans { b[j * k + p] } else { b[p * n + j] };
-            w[j * k + p] = alpha * f64::from(v);
-        }
-    }
-    w
-}
-
-/// A constant that broadcasts along the last axis only (`[]`, `[1]`, `[n]`,
-/// and with `rank2` also `[1, 1]`, `[1, n]`) as `n` bias values.
-fn bias_from(shape: &[usize], data: &[f32], n: usize, rank2: bool) -> Option<Vec<f64>> {
-    let ok_rank = shape.len() <= 1 || (rank2 && shape.len() == 2 && shape[0] == 1);
-    if !ok_rank {
-        return None;
-    }
-    match data.len() {
-        1 => Some(vec![f64::from(data[0]); n]),
-        len if len == n && shape.last() == Some(&n) => Some(data.iter().map(|&v| f64::from(v)).collect()),
-        _ => None,
     }
 }

@@ -3,17 +3,21 @@
 //! two activations. Parameter choices are documented in
 //! `docs/exact-semantics.md` §4.
 
+use veris_core::DType;
+
 use super::ExactError;
 use super::batch_matmul::BatchMatMul;
 use super::compile::{Compiler, round_to_i64, unsupported};
+use super::embed::Embedding;
 use super::float_nn::{broadcast_map, norm_axes};
-use super::ir::{Const, IrOp, Node};
+use super::ir::{IrOp, Node};
 use super::layernorm::LayerNorm;
 use super::lut::Lut;
 use super::model::{Bits, ExactOp};
 use super::nonlinear::Pointwise;
 use super::op::IntOp;
 use super::reduce::{MAX_REDUCE_SHIFT, Reduce};
+use super::slice_dim::SliceToDim;
 use super::softmax::{Softmax, exp_bits_for, exp_table};
 
 /// Largest `|h_j|` the LayerNorm compiler produces: `2^40`.
@@ -71,7 +75,11 @@ impl Compiler<'_> {
     pub(super) fn layer_norm(&mut self, node: &Node, axis: i64, eps: f32) -> Result<(), ExactError> {
         let x = self.activation(node, &node.inputs[0])?;
         let shape = self.shape_of(node, &node.inputs[0])?;
-        let (_, norm) = norm_axes(shape, axis).map_err(|e| unsupported(node, e))?;
+        let (first, norm) = norm_axes(shape, axis).map_err(|e| unsupported(node, e))?;
+        let static_axes = self.static_axes.get(&node.inputs[0]);
+        if !static_axes.is_some_and(|s| s.len() == shape.len() && s[first..].iter().all(|&a| a)) {
+            return Err(unsupported(node, "LayerNormalization over an axis of run-time size"));
+        }
         let n: usize = norm.iter().product();
         let per_element = |name: &str| -> Result<Vec<f64>, ExactError> {
             let (s, d) = self
@@ -104,9 +112,12 @@ impl Compiler<'_> {
             requant: Vec::with_capacity(n),
         };
         for (&g, &b) in gamma.iter().zip(&beta) {
-            // Scale of g_j: |gamma| / qmax, raised if needed so that |h_j| <= 2^40.
-            let s = (g.abs() / qmax).max(b.abs() * unit / MAX_NORM_BIAS);
-            let s = if s > 0.0 { s } else { 1.0 };
+            // Scale of g_j: |gamma| / qmax, raised if needed so that |h_j| <= 2^40
+            // and the requantizer ratio is at least 2^-60 (a smaller gamma
+            // rounds to g_j = 0).
+            let s = (g.abs() / qmax)
+                .max(b.abs() * unit / MAX_NORM_BIAS)
+                .max(s_y * unit * 2f64.powi(-60));
             op.gamma.push((g / s).round().clamp(-qmax, qmax) as i16);
             op.beta
                 .push(round_to_i64(b * unit / s, &format!("{} beta", node.name))?);
@@ -134,10 +145,10 @@ impl Compiler<'_> {
         let x = self.activation(node, &node.inputs[0])?;
         let axes = match (axes, node.inputs.get(1)) {
             (Some(a), _) => a.clone(),
-            (None, Some(name)) => match self.graph.consts.get(name) {
-                Some(Const::Int { data, .. }) => data.clone(),
-                _ => return Err(unsupported(node, "reduce axes must be a constant int64 tensor")),
-            },
+            (None, Some(name)) => self
+                .int_const(name)
+                .ok_or_else(|| unsupported(node, "reduce axes must be a constant int64 tensor"))?
+                .to_vec(),
             (None, None) => Vec::new(),
         };
         if axes.is_empty() && *noop_with_empty_axes {
@@ -163,17 +174,116 @@ impl Compiler<'_> {
         Ok(())
     }
 
-    /// `MatMul` whose right operand is not a float constant.
+    /// `MatMul` whose right operand is not a float constant. A following
+    /// `Div` or `Mul` by a positive scalar constant (attention's `/ √d`),
+    /// when it is the only reader, folds into the requantizer.
     pub(super) fn act_matmul(&mut self, node: &Node) -> Result<(), ExactError> {
         let a = self.operand(node, &node.inputs[0])?;
         let b = self.operand(node, &node.inputs[1])?;
-        let s_out = self.scale_of(&node.output);
+        let (mut out, mut factor) = (node.output.clone(), 1.0);
+        let graph = self.graph;
+        if let Some(i) = self.sole_consumer(&out) {
+            let next = &graph.nodes[i];
+            let other = next.inputs.iter().find(|n| **n != out);
+            let c = match (other.and_then(|n| self.float_const(n)), &next.op) {
+                (Some((_, &[c])), IrOp::Div) if next.inputs[0] == out => Some(1.0 / f64::from(c)),
+                (Some((_, &[c])), IrOp::Mul) => Some(f64::from(c)),
+                _ => None,
+            };
+            if let Some(c) = c.filter(|c| c.is_finite() && *c > 0.0) {
+                self.skip.insert(i);
+                (out, factor) = (next.output.clone(), c);
+            }
+        }
+        let s_out = self.scale_of(&out);
         let op = BatchMatMul {
             a: a.id,
             b: b.id,
-            requant: self.ratio(a.scale * b.scale / s_out, &node.output)?,
+            requant: self.ratio(a.scale * b.scale * factor / s_out, &out)?,
         };
-        self.push_op(ExactOp::BatchMatMul(op), &node.output, s_out);
+        self.push_op(ExactOp::BatchMatMul(op), &out, s_out);
+        Ok(())
+    }
+
+    /// Whether `name` is an int64 model input.
+    pub(super) fn is_index_input(&self, name: &str) -> bool {
+        self.graph
+            .inputs
+            .iter()
+            .any(|s| s.name == name && s.dtype == DType::Int64)
+    }
+
+    /// `Gather` of a constant float table by an index input.
+    pub(super) fn embedding(&mut self, node: &Node, axis: i64) -> Result<(), ExactError> {
+        if self.float_const(&node.inputs[0]).is_none() {
+            return Err(unsupported(
+                node,
+                "Gather by an index input needs a constant float table",
+            ));
+        }
+        let table = self.operand(node, &node.inputs[0])?;
+        let indices = self.values[&node.inputs[1]];
+        let op = Embedding {
+            table: table.id,
+            indices: indices.id,
+            axis,
+        };
+        self.push_op(ExactOp::Embedding(op), &node.output, table.scale);
+        Ok(())
+    }
+
+    /// `Shape` of a value whose shape is not static: recorded when it is one
+    /// axis (the end of a `SliceToDim`), refused otherwise.
+    pub(super) fn dynamic_shape(&mut self, node: &Node, start: i64, end: Option<i64>) -> Result<(), ExactError> {
+        let x = &node.inputs[0];
+        let rank = match self.graph.inputs.iter().find(|s| &s.name == x) {
+            Some(spec) => spec.shape.len(),
+            None => self.shape_of(node, x)?.len(),
+        } as i64;
+        let clamp = |v: i64| (if v < 0 { v + rank } else { v }).clamp(0, rank);
+        let (s, e) = (clamp(start), clamp(end.unwrap_or(rank)));
+        let value = self.values.get(x).copied();
+        match value {
+            Some(v) if e - s == 1 => {
+                self.dims.insert(node.output.clone(), (v.id, s));
+                Ok(())
+            }
+            _ => Err(unsupported(
+                node,
+                "Shape of an activation whose shape depends on a symbolic input dimension \
+                 (only one axis, used as a Slice end, is supported)",
+            )),
+        }
+    }
+
+    /// `Slice(data, [start], Shape(x)[a], [axis][, [1]])`: a [`SliceToDim`].
+    pub(super) fn slice_to_dim(&mut self, node: &Node) -> Result<(), ExactError> {
+        let one = |i: usize, default: i64| -> Result<i64, ExactError> {
+            match node.inputs.get(i).filter(|n| !n.is_empty()) {
+                None => Ok(default),
+                Some(n) => match self.int_const(n) {
+                    Some(&[v]) => Ok(v),
+                    _ => Err(unsupported(
+                        node,
+                        "Slice to a run-time end needs one constant start, axis and step",
+                    )),
+                },
+            }
+        };
+        let (start, axis, step) = (one(1, 0)?, one(3, 0)?, one(4, 1)?);
+        if step != 1 {
+            return Err(unsupported(node, "Slice to a run-time end with a step other than 1"));
+        }
+        let (like, like_axis) = self.dims[&node.inputs[2]];
+        let data = self.operand(node, &node.inputs[0])?;
+        let op = SliceToDim {
+            input: data.id,
+            like,
+            like_axis,
+            axis,
+            start,
+        };
+        self.push_op(ExactOp::SliceToDim(op), &node.output, data.scale);
         Ok(())
     }
 }

@@ -1,16 +1,20 @@
 //! The float reference interpreter of the IR. The compiler runs it over the
-//! calibration set to measure every tensor's range; it is not a runtime
-//! engine (plain loops, f64 accumulation, no SIMD).
+//! calibration set to measure every tensor's range, and constant folding
+//! evaluates nodes with it; it is not a runtime engine (plain loops, f64
+//! accumulation, no SIMD). Values are float32 tensors or int64 tensors
+//! (shape arithmetic, [`Const`]); only float tensors are observed.
 
 use std::collections::BTreeMap;
 
-use veris_core::TensorMap;
 use veris_core::spec::check_inputs;
+use veris_core::{TensorData, TensorMap};
 
 use super::ExactError;
 use super::float_nn;
+use super::float_ops::{self, PoolKind};
 use super::ir::{Const, Graph, IrOp, Node};
-use super::shape::{broadcast, broadcast_indices, elements, flatten_shape, reshape_target};
+use super::shape::{broadcast, broadcast_indices, elements};
+use super::value_ops::{Lookup, eval_generic, int_values};
 
 /// A float tensor of the interpreter.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,56 +31,103 @@ pub fn run_float(
     observe: &mut dyn FnMut(&str, &FTensor),
 ) -> Result<BTreeMap<String, FTensor>, ExactError> {
     check_inputs(&graph.inputs, inputs, true)?;
-    let mut env: BTreeMap<String, FTensor> = BTreeMap::new();
+    let mut env: BTreeMap<String, Const> = BTreeMap::new();
     for spec in &graph.inputs {
         let t = &inputs[&spec.name];
+        if let TensorData::Int64(ids) = t.data() {
+            let shape = t.shape().to_vec();
+            env.insert(
+                spec.name.clone(),
+                Const::Int {
+                    shape,
+                    data: ids.clone(),
+                },
+            );
+            continue;
+        }
         let data = t.as_f32().map(<[f32]>::to_vec).unwrap_or_default();
         let ft = FTensor {
             shape: t.shape().to_vec(),
             data,
         };
         observe(&spec.name, &ft);
-        env.insert(spec.name.clone(), ft);
+        env.insert(spec.name.clone(), ft.into());
     }
     for node in &graph.nodes {
-        let out = eval(graph, &env, node).map_err(|reason| ExactError::Unsupported {
+        let out = eval_node(graph, &env, node).map_err(|reason| ExactError::Unsupported {
             node: node.name.clone(),
             reason,
         })?;
-        observe(&node.output, &out);
+        let out = match out {
+            Const::Float { shape, data } => {
+                let t = FTensor { shape, data };
+                observe(&node.output, &t);
+                t.into()
+            }
+            int => int,
+        };
         env.insert(node.output.clone(), out);
     }
     graph
         .outputs
         .iter()
-        .map(|o| {
-            env.remove(o)
-                .map(|t| (o.clone(), t))
-                .ok_or_else(|| ExactError::InvalidModel {
-                    reason: format!("output `{o}` was not computed"),
-                })
+        .map(|o| match env.remove(o) {
+            Some(Const::Float { shape, data }) => Ok((o.clone(), FTensor { shape, data })),
+            _ => Err(ExactError::InvalidModel {
+                reason: format!("output `{o}` was not computed as a float tensor"),
+            }),
         })
         .collect()
 }
 
-/// A float operand: a computed tensor or a float constant.
-fn operand(graph: &Graph, env: &BTreeMap<String, FTensor>, name: &str) -> Result<FTensor, String> {
-    if let Some(t) = env.get(name) {
-        return Ok(t.clone());
-    }
-    match graph.consts.get(name) {
-        Some(Const::Float { shape, data }) => Ok(FTensor {
-            shape: shape.clone(),
-            data: data.clone(),
-        }),
-        Some(Const::Int { .. }) => Err(format!(
-            "`{name}` is an int64 constant where a float tensor is expected"
-        )),
-        None => Err(format!("`{name}` is undefined")),
+impl From<FTensor> for Const {
+    fn from(t: FTensor) -> Const {
+        Const::Float {
+            shape: t.shape,
+            data: t.data,
+        }
     }
 }
 
-fn eval(graph: &Graph, env: &BTreeMap<String, FTensor>, node: &Node) -> Result<FTensor, String> {
+/// A tensor by name: a computed value of `env`, else a constant of `graph`.
+fn lookup<'a>(graph: &'a Graph, env: &'a BTreeMap<String, Const>, name: &str) -> Result<&'a Const, String> {
+    env.get(name)
+        .or_else(|| graph.consts.get(name))
+        .ok_or_else(|| format!("`{name}` is undefined"))
+}
+
+/// Evaluates one node whose operands are in `env` or `graph.consts`.
+pub fn eval_node(graph: &Graph, env: &BTreeMap<String, Const>, node: &Node) -> Result<Const, String> {
+    let get: &Lookup<'_> = &|name| lookup(graph, env, name);
+    match eval_generic(get, node) {
+        Some(r) => r,
+        None => eval(graph, env, node).map(Const::from),
+    }
+}
+
+/// A float operand: a computed tensor or a float constant.
+fn operand(graph: &Graph, env: &BTreeMap<String, Const>, name: &str) -> Result<FTensor, String> {
+    match lookup(graph, env, name)? {
+        Const::Float { shape, data } => Ok(FTensor {
+            shape: shape.clone(),
+            data: data.clone(),
+        }),
+        Const::Int { .. } => Err(format!("`{name}` is an int64 tensor where a float tensor is expected")),
+    }
+}
+
+/// A scalar float operand, if the input is present (empty names are omitted inputs).
+fn scalar(graph: &Graph, env: &BTreeMap<String, Const>, node: &Node, i: usize) -> Result<Option<f32>, String> {
+    match node.inputs.get(i).filter(|n| !n.is_empty()) {
+        None => Ok(None),
+        Some(name) => match operand(graph, env, name)?.data.as_slice() {
+            [v] => Ok(Some(*v)),
+            _ => Err(format!("`{name}` must be a scalar")),
+        },
+    }
+}
+
+fn eval(graph: &Graph, env: &BTreeMap<String, Const>, node: &Node) -> Result<FTensor, String> {
     let arg = |i: usize| operand(graph, env, &node.inputs[i]);
     match &node.op {
         IrOp::Gemm {
@@ -145,13 +196,9 @@ fn eval(graph: &Graph, env: &BTreeMap<String, FTensor>, node: &Node) -> Result<F
             x.data.iter_mut().for_each(|v| *v = v.max(0.0));
             Ok(x)
         }
-        IrOp::Identity => arg(0),
-        IrOp::Flatten { axis } => {
-            let x = arg(0)?;
-            Ok(FTensor {
-                shape: flatten_shape(&x.shape, *axis)?,
-                data: x.data,
-            })
+        IrOp::Conv { window, group } => {
+            let bias = if node.inputs.len() == 3 { Some(arg(2)?) } else { None };
+            float_ops::conv(&arg(0)?, &arg(1)?, bias.as_ref(), window, *group)
         }
         IrOp::Pointwise(p) => Ok(float_nn::pointwise(arg(0)?, *p)),
         IrOp::Softmax { axis, legacy } => float_nn::softmax(&arg(0)?, *axis, *legacy),
@@ -167,10 +214,7 @@ fn eval(graph: &Graph, env: &BTreeMap<String, FTensor>, node: &Node) -> Result<F
         } => {
             let axes = match (axes, node.inputs.get(1)) {
                 (Some(a), _) => a.clone(),
-                (None, Some(name)) => match graph.consts.get(name) {
-                    Some(Const::Int { data, .. }) => data.clone(),
-                    _ => return Err("reduce axes must be a constant int64 tensor".into()),
-                },
+                (None, Some(name)) => int_values(lookup(graph, env, name)?, "reduce axes")?.to_vec(),
                 (None, None) => Vec::new(),
             };
             if axes.is_empty() && *noop_with_empty_axes {
@@ -178,15 +222,36 @@ fn eval(graph: &Graph, env: &BTreeMap<String, FTensor>, node: &Node) -> Result<F
             }
             float_nn::reduce(&arg(0)?, &axes, *keepdims, *mean)
         }
-        IrOp::Reshape => {
-            let x = arg(0)?;
-            let Some(Const::Int { data: spec, .. }) = graph.consts.get(&node.inputs[1]) else {
-                return Err("Reshape needs a constant int64 shape".into());
-            };
-            Ok(FTensor {
-                shape: reshape_target(&x.shape, spec)?,
-                data: x.data,
-            })
+        IrOp::BatchNorm { epsilon } => {
+            let p = [arg(1)?, arg(2)?, arg(3)?, arg(4)?];
+            float_ops::batch_norm(&arg(0)?, [&p[0], &p[1], &p[2], &p[3]], *epsilon)
         }
+        IrOp::MaxPool { window } => float_ops::pool(&arg(0)?, window, PoolKind::Max),
+        IrOp::AveragePool {
+            window,
+            count_include_pad,
+        } => float_ops::pool(&arg(0)?, window, PoolKind::Average(*count_include_pad)),
+        IrOp::GlobalAveragePool => float_ops::global_average_pool(&arg(0)?),
+        IrOp::Sub => float_ops::binary(&arg(0)?, &arg(1)?, |a, b| a - b),
+        IrOp::Mul => float_ops::binary(&arg(0)?, &arg(1)?, |a, b| a * b),
+        IrOp::Div => float_ops::binary(&arg(0)?, &arg(1)?, |a, b| a / b),
+        IrOp::LeakyRelu { alpha } => Ok(float_ops::unary(arg(0)?, |v| if v >= 0.0 { v } else { alpha * v })),
+        IrOp::Clip { min, max } => {
+            let lo = min.or(scalar(graph, env, node, 1)?).unwrap_or(f32::NEG_INFINITY);
+            let hi = max.or(scalar(graph, env, node, 2)?).unwrap_or(f32::INFINITY);
+            Ok(float_ops::unary(arg(0)?, |v| v.max(lo).min(hi)))
+        }
+        // Evaluated for float and int64 tensors alike by `eval_generic`.
+        IrOp::Identity
+        | IrOp::Flatten { .. }
+        | IrOp::Reshape
+        | IrOp::Transpose { .. }
+        | IrOp::Concat { .. }
+        | IrOp::Squeeze { .. }
+        | IrOp::Unsqueeze { .. }
+        | IrOp::Slice { .. }
+        | IrOp::Gather { .. }
+        | IrOp::Shape { .. }
+        | IrOp::Cast { .. } => Err(format!("{} is evaluated generically", node.op.name())),
     }
 }

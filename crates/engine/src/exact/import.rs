@@ -9,6 +9,7 @@ use veris_core::{DType, Dim, TensorSpec};
 
 use super::ExactError;
 use super::import_nn;
+use super::import_ops;
 use super::ir::{Const, Graph, IrOp, Node};
 use crate::EngineLimits;
 use crate::guard::contain;
@@ -240,7 +241,7 @@ fn convert_node(n: &NodeProto, consts: &mut BTreeMap<String, Const>) -> Result<O
             consts.insert(out.clone(), load_const(out, value)?);
             return Ok(None);
         }
-        other => match import_nn::convert(n, other, &node_name)? {
+        other => match import_ops::convert(n, other, &node_name)?.or(import_nn::convert(n, other, &node_name)?) {
             Some(op) => op,
             None => {
                 return Err(ExactError::UnsupportedOp {
@@ -254,7 +255,7 @@ fn convert_node(n: &NodeProto, consts: &mut BTreeMap<String, Const>) -> Result<O
     while inputs.last().is_some_and(String::is_empty) {
         inputs.pop();
     }
-    if inputs.iter().any(String::is_empty) {
+    if inputs.iter().any(String::is_empty) && !import_ops::allows_gaps(&op) {
         return Err(ExactError::Unsupported {
             node: node_name,
             reason: "an omitted optional input before a present one".into(),
@@ -264,7 +265,7 @@ fn convert_node(n: &NodeProto, consts: &mut BTreeMap<String, Const>) -> Result<O
         IrOp::Gemm { .. } => 2..=3,
         IrOp::MatMul | IrOp::Add | IrOp::Reshape => 2..=2,
         IrOp::Relu | IrOp::Flatten { .. } | IrOp::Identity => 1..=1,
-        ref other => import_nn::arity(other).unwrap_or(1..=1),
+        ref other => import_nn::arity(other).unwrap_or_else(|| import_ops::arity(other)),
     };
     if !arity.contains(&inputs.len()) || n.output.len() != 1 || n.output[0].is_empty() {
         return Err(invalid(format!(
@@ -289,7 +290,9 @@ fn topo_sort(
     inputs: &[TensorSpec],
     consts: &BTreeMap<String, Const>,
 ) -> Result<Vec<Node>, ExactError> {
+    // The empty name stands for an omitted optional input.
     let mut defined: BTreeSet<String> = inputs.iter().map(|s| s.name.clone()).collect();
+    defined.insert(String::new());
     defined.extend(consts.keys().cloned());
     let mut written = defined.clone();
     for n in &nodes {

@@ -24,7 +24,7 @@ impl Const {
     }
 }
 
-/// The operators of this increment, with their attributes.
+/// The operators the exact engine imports, with their attributes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum IrOp {
     /// `Y = alpha · A' · B' + beta · C`, `'` = optional transpose.
@@ -61,6 +61,77 @@ pub enum IrOp {
         keepdims: bool,
         noop_with_empty_axes: bool,
     },
+    /// 2-D convolution `(X, W[, B])`, NCHW.
+    Conv { window: WindowAttrs, group: i64 },
+    /// Inference-mode batch normalization `(X, scale, B, mean, var)` along axis 1.
+    BatchNorm { epsilon: f32 },
+    /// Max over each window (padded positions never win).
+    MaxPool { window: WindowAttrs },
+    /// Mean over each window.
+    AveragePool {
+        window: WindowAttrs,
+        count_include_pad: bool,
+    },
+    /// Mean over all spatial axes (2..), keeping them as 1.
+    GlobalAveragePool,
+    /// Element-wise difference with numpy broadcasting.
+    Sub,
+    /// Element-wise product with numpy broadcasting.
+    Mul,
+    /// Element-wise quotient with numpy broadcasting.
+    Div,
+    /// `x` if `x >= 0`, else `alpha · x`.
+    LeakyRelu { alpha: f32 },
+    /// `min(max(x, min), max)`; bounds from the attributes (opset < 11) or
+    /// from inputs 1 and 2.
+    Clip { min: Option<f32>, max: Option<f32> },
+    /// Axis permutation (`None`: reverse the axes).
+    Transpose { perm: Option<Vec<i64>> },
+    /// Concatenation along `axis`.
+    Concat { axis: i64 },
+    /// Removes size-1 axes: from the attribute (opset < 13), input 1, or all.
+    Squeeze { axes: Option<Vec<i64>> },
+    /// Inserts size-1 axes: from the attribute (opset < 13) or input 1.
+    Unsqueeze { axes: Option<Vec<i64>> },
+    /// Strided slice; `starts`, `ends`, `axes` from the attributes (opset <
+    /// 10) or from inputs 1.. (then `None`).
+    Slice { attrs: Option<SliceAttrs> },
+    /// `data[..., indices, ...]` along `axis`.
+    Gather { axis: i64 },
+    /// The shape of the input as int64, `[start, end)` of its axes.
+    Shape { start: i64, end: Option<i64> },
+    /// Element type conversion to ONNX type code `to` (float32 or int64).
+    Cast { to: i32 },
+}
+
+/// `auto_pad` of Conv and the pooling ops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AutoPad {
+    NotSet,
+    Valid,
+    SameUpper,
+    SameLower,
+}
+
+/// The window attributes of Conv and the pooling ops, as written in the
+/// model (empty lists mean the ONNX defaults).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowAttrs {
+    pub kernel_shape: Vec<i64>,
+    pub strides: Vec<i64>,
+    /// `[begin.., end..]`, one per spatial axis each.
+    pub pads: Vec<i64>,
+    pub dilations: Vec<i64>,
+    pub auto_pad: AutoPad,
+    pub ceil_mode: bool,
+}
+
+/// The attribute form of `Slice` (opset 1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SliceAttrs {
+    pub starts: Vec<i64>,
+    pub ends: Vec<i64>,
+    pub axes: Option<Vec<i64>>,
 }
 
 impl IrOp {
@@ -79,6 +150,24 @@ impl IrOp {
             IrOp::LayerNorm { .. } => "LayerNormalization",
             IrOp::Reduce { mean: true, .. } => "ReduceMean",
             IrOp::Reduce { mean: false, .. } => "ReduceSum",
+            IrOp::Conv { .. } => "Conv",
+            IrOp::BatchNorm { .. } => "BatchNormalization",
+            IrOp::MaxPool { .. } => "MaxPool",
+            IrOp::AveragePool { .. } => "AveragePool",
+            IrOp::GlobalAveragePool => "GlobalAveragePool",
+            IrOp::Sub => "Sub",
+            IrOp::Mul => "Mul",
+            IrOp::Div => "Div",
+            IrOp::LeakyRelu { .. } => "LeakyRelu",
+            IrOp::Clip { .. } => "Clip",
+            IrOp::Transpose { .. } => "Transpose",
+            IrOp::Concat { .. } => "Concat",
+            IrOp::Squeeze { .. } => "Squeeze",
+            IrOp::Unsqueeze { .. } => "Unsqueeze",
+            IrOp::Slice { .. } => "Slice",
+            IrOp::Gather { .. } => "Gather",
+            IrOp::Shape { .. } => "Shape",
+            IrOp::Cast { .. } => "Cast",
         }
     }
 }

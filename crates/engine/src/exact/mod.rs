@@ -19,11 +19,22 @@
 //! ```
 //!
 //! Pipeline: [`import`](import()) (ONNX protobuf → [`ir::Graph`]) →
-//! calibration with the float reference interpreter ([`float_ref`]) →
-//! [`compile()`] (scales, per-channel weights, integer multipliers,
-//! fusion of bias Adds and Relus) → [`ExactModel`] (canonical encoding,
-//! content id) → [`ExactModel::run`] / [`ExactModel::run_traced`] with a
-//! [`TraceObserver`].
+//! calibration with the float reference interpreter ([`float_ref`]: ranges
+//! and shapes) → constant folding (constant subgraphs, exporter shape
+//! arithmetic) → [`compile()`] (scales, per-channel weights, integer
+//! multipliers, fusion of bias Adds, BatchNormalization and Relus) →
+//! [`ExactModel`] (canonical encoding, content id) → [`ExactModel::run`] /
+//! [`ExactModel::run_traced`] with a [`TraceObserver`].
+//!
+//! Ops: the first increment's `Linear`, `Add`, `Relu`, `Reshape`,
+//! `Flatten`; the CNN/general group, one file each for the op, its
+//! invariants, encoding and runner ([`Conv`] in `conv.rs`; [`MaxPool`],
+//! [`AvgPool`], [`GlobalAvgPool`] in `pool.rs`; [`Sub`], [`Mul`],
+//! [`LeakyRelu`], [`Clip`] in `elementwise.rs`; [`Transpose`], [`Concat`],
+//! [`Squeeze`], [`Unsqueeze`], [`Slice`], [`Gather`] in `layout_ops.rs`),
+//! compiled by `compile_conv.rs` / `compile_ops.rs`. The data-movement
+//! rules ([`layout`]) and window geometry ([`window`]) are shared by the
+//! float reference and the runner.
 //!
 //! Floats exist only in the compiler. At run time the only float steps are
 //! at the boundary and outside the program: reading the bits of the f32
@@ -34,22 +45,35 @@ mod batch_matmul;
 mod calibrate;
 mod codec;
 mod codec_ext;
+mod codec_ops;
 mod compile;
+mod compile_conv;
+mod compile_linear;
 mod compile_nn;
+mod compile_ops;
+mod conv;
+mod elementwise;
 mod embed;
 mod error;
 mod float_nn;
+mod float_ops;
 pub mod float_ref;
+mod fold;
+mod fold_sym;
 mod import;
 mod import_nn;
+mod import_ops;
 pub mod intmath;
 pub mod ir;
 pub mod kernels;
 mod layernorm;
+pub mod layout;
+mod layout_ops;
 mod lut;
 mod model;
 pub mod nonlinear;
 mod op;
+mod pool;
 mod quant;
 mod reduce;
 pub mod reference;
@@ -60,17 +84,23 @@ mod softmax;
 mod table;
 mod trace;
 mod validate;
+mod value_ops;
+pub mod window;
 
 pub use batch_matmul::BatchMatMul;
 pub use calibrate::{DEFAULT_CALIBRATION_SAMPLES, DEFAULT_CALIBRATION_SEED, default_calibration};
 pub use codec::{ExactLimits, MAGIC};
 pub use compile::compile;
+pub use conv::Conv;
+pub use elementwise::{Clip, LeakyRelu, Mul, Sub};
 pub use embed::Embedding;
 pub use error::ExactError;
 pub use import::import;
 pub use layernorm::LayerNorm;
+pub use layout_ops::{Concat, Gather, Slice, Squeeze, Transpose, Unsqueeze};
 pub use lut::Lut;
 pub use model::{Bits, ExactInput, ExactModel, ExactOp, ExactOutput, IntTensor, Linear, SEMANTICS_VERSION};
+pub use pool::{AvgPool, GlobalAvgPool, MaxPool, rq_div};
 pub use quant::{Requant, quantize_input};
 pub use reduce::Reduce;
 pub use run::ExactOutputs;

@@ -3,10 +3,14 @@
 use veris_core::{ModelId, TensorSpec};
 
 use super::batch_matmul::BatchMatMul;
+use super::conv::Conv;
+use super::elementwise::{Clip, LeakyRelu, Mul, Sub};
 use super::embed::Embedding;
 use super::layernorm::LayerNorm;
+use super::layout_ops::{Concat, Gather, Slice, Squeeze, Transpose, Unsqueeze};
 use super::lut::Lut;
 use super::op::IntOp;
+use super::pool::{AvgPool, GlobalAvgPool, MaxPool};
 use super::quant::Requant;
 use super::reduce::Reduce;
 use super::slice_dim::SliceToDim;
@@ -105,6 +109,20 @@ pub enum ExactOp {
         input: u32,
         axis: i64,
     },
+    Conv(Conv),
+    MaxPool(MaxPool),
+    AvgPool(AvgPool),
+    GlobalAvgPool(GlobalAvgPool),
+    Sub(Sub),
+    Mul(Mul),
+    LeakyRelu(LeakyRelu),
+    Clip(Clip),
+    Transpose(Transpose),
+    Concat(Concat),
+    Squeeze(Squeeze),
+    Unsqueeze(Unsqueeze),
+    Slice(Slice),
+    Gather(Gather),
     Lut(Lut),
     Softmax(Softmax),
     LayerNorm(LayerNorm),
@@ -153,9 +171,24 @@ impl ExactOp {
         }
     }
 
-    /// The op as an [`IntOp`] (`None` for the five ops of the first increment).
+    /// The op as an [`IntOp`], for every op of the CNN/general and the
+    /// transformer groups (`None` for the five ops of the first increment).
     pub(crate) fn ext(&self) -> Option<&dyn IntOp> {
         Some(match self {
+            ExactOp::Conv(op) => op,
+            ExactOp::MaxPool(op) => op,
+            ExactOp::AvgPool(op) => op,
+            ExactOp::GlobalAvgPool(op) => op,
+            ExactOp::Sub(op) => op,
+            ExactOp::Mul(op) => op,
+            ExactOp::LeakyRelu(op) => op,
+            ExactOp::Clip(op) => op,
+            ExactOp::Transpose(op) => op,
+            ExactOp::Concat(op) => op,
+            ExactOp::Squeeze(op) => op,
+            ExactOp::Unsqueeze(op) => op,
+            ExactOp::Slice(op) => op,
+            ExactOp::Gather(op) => op,
             ExactOp::Lut(op) => op,
             ExactOp::Softmax(op) => op,
             ExactOp::LayerNorm(op) => op,
@@ -175,6 +208,20 @@ impl ExactOp {
 
     fn ext_mut(&mut self) -> Option<&mut dyn IntOp> {
         Some(match self {
+            ExactOp::Conv(op) => op,
+            ExactOp::MaxPool(op) => op,
+            ExactOp::AvgPool(op) => op,
+            ExactOp::GlobalAvgPool(op) => op,
+            ExactOp::Sub(op) => op,
+            ExactOp::Mul(op) => op,
+            ExactOp::LeakyRelu(op) => op,
+            ExactOp::Clip(op) => op,
+            ExactOp::Transpose(op) => op,
+            ExactOp::Concat(op) => op,
+            ExactOp::Squeeze(op) => op,
+            ExactOp::Unsqueeze(op) => op,
+            ExactOp::Slice(op) => op,
+            ExactOp::Gather(op) => op,
             ExactOp::Lut(op) => op,
             ExactOp::Softmax(op) => op,
             ExactOp::LayerNorm(op) => op,

@@ -5,6 +5,21 @@
 use super::codec::{Reader, Writer};
 use super::model::{Bits, IntTensor};
 use super::quant::Requant;
+use super::window::Window2d;
+
+/// Most multiply-adds (Conv) or window taps (pools) one op may take:
+/// `output elements × taps per output`. Bounds the time a hostile model
+/// can make one op run.
+pub const MAX_OP_WORK: u128 = 1 << 36;
+
+/// Refuses an op whose `outputs × per_output` exceeds [`MAX_OP_WORK`].
+pub(crate) fn check_work(outputs: usize, per_output: usize) -> Result<(), String> {
+    let work = outputs as u128 * per_output as u128;
+    if work > MAX_OP_WORK {
+        return Err(format!("{work} multiply-adds exceed the limit of 2^36 per op"));
+    }
+    Ok(())
+}
 
 /// Charges `n` parameters against the decoder's parameter budget.
 pub(crate) type Budget<'a> = dyn FnMut(usize) -> Result<(), String> + 'a;
@@ -37,6 +52,11 @@ pub(crate) fn check_requants<'a>(rs: impl IntoIterator<Item = &'a Requant>) -> R
     }
 }
 
+/// The lower clamp of an op with an optional fused Relu.
+pub(crate) fn floor(relu: bool, bits: Bits) -> i64 {
+    if relu { 0 } else { bits.qmin() }
+}
+
 /// Reads a list of `n` i64 values (n ≤ `max`) preceded by its u8 length.
 pub(crate) fn read_i64s(r: &mut Reader<'_>, max: usize, what: &str) -> Result<Vec<i64>, String> {
     let n = usize::from(r.u8(what)?);
@@ -50,4 +70,34 @@ pub(crate) fn read_i64s(r: &mut Reader<'_>, max: usize, what: &str) -> Result<Ve
 pub(crate) fn write_i64s(w: &mut Writer, v: &[i64]) {
     w.u8(v.len() as u8);
     v.iter().for_each(|&x| w.i64(x));
+}
+
+/// Writes a [`Window2d`]: kernel, strides, dilations (u32 × 2 each), pads
+/// (u32 × 4), ceil_mode (u8).
+pub(crate) fn write_window(w: &mut Writer, win: &Window2d) {
+    for v in win
+        .kernel
+        .iter()
+        .chain(&win.strides)
+        .chain(&win.dilations)
+        .chain(&win.pads)
+    {
+        w.u32(*v);
+    }
+    w.u8(u8::from(win.ceil_mode));
+}
+
+/// Reads what [`write_window`] wrote (ranges are checked by validation).
+pub(crate) fn read_window(r: &mut Reader<'_>) -> Result<Window2d, String> {
+    let mut v = [0u32; 10];
+    for x in &mut v {
+        *x = r.u32("window")?;
+    }
+    Ok(Window2d {
+        kernel: [v[0], v[1]],
+        strides: [v[2], v[3]],
+        dilations: [v[4], v[5]],
+        pads: [v[6], v[7], v[8], v[9]],
+        ceil_mode: r.bool("window ceil_mode")?,
+    })
 }

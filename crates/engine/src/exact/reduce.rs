@@ -7,15 +7,16 @@
 //! y = sat(floor((2 · acc · M + R' · 2^s) / (R' · 2^(s+1))))  into [qmin, qmax]
 //! ```
 //!
-//! that is `acc · M / (R' · 2^s)` rounded half up, one rounding in all.
+//! that is `acc · M / (R' · 2^s)` rounded half up, one rounding in all
+//! (AveragePool's [`rq_div`]).
 //! Bounds: `R <= 2^26` (the element limit), `|acc| <= 2^41`, `M < 2^31`,
 //! and validation requires `s <= 64`, so numerator and denominator stay
 //! below `2^92` (i128). A mean over zero elements is a run-time error.
 
 use super::codec::{Reader, Writer};
-use super::intmath::div_round_half_up;
 use super::model::{Bits, IntTensor};
 use super::op::{IntOp, read_i64s, write_i64s};
+use super::pool::rq_div;
 use super::quant::Requant;
 use super::shape::{MAX_ELEMENTS, elements};
 use super::validate::MAX_RANK;
@@ -131,19 +132,15 @@ impl IntOp for Reduce {
         if count > MAX_ELEMENTS {
             return Err(format!("reduction over {count} elements exceeds {MAX_ELEMENTS}"));
         }
-        let div = if self.mean { count as i128 } else { 1 };
+        let div = if self.mean { count as i64 } else { 1 };
         if div == 0 {
             return Err("mean over zero elements".into());
         }
-        let (m, s) = (i128::from(self.requant.multiplier), u32::from(self.requant.shift));
         let (lo, hi) = (i128::from(bits.qmin()), i128::from(bits.qmax()));
         let data = acc
             .iter()
-            .map(|&a| {
-                let q = div_round_half_up(i128::from(a) * m, div << s).ok_or("reduce overflow")?;
-                Ok(q.clamp(lo, hi) as i64)
-            })
-            .collect::<Result<_, String>>()?;
+            .map(|&a| rq_div(self.requant, a, div).clamp(lo, hi) as i64)
+            .collect();
         let shape = if self.keepdims {
             kept
         } else {

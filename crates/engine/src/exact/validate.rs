@@ -73,11 +73,10 @@ impl ExactModel {
             if let Some(v) = op.operands().into_iter().find(|&v| v as usize >= defined) {
                 return Err(format!("op {i} reads value {v}, not yet defined"));
             }
-            match op.ext() {
-                Some(ext) => ext
-                    .check(self.bits)
-                    .map_err(|e| format!("op {i} ({}): {e}", ext.name()))?,
-                None => check_op(i, op, qmax)?,
+            check_op(i, op, qmax)?;
+            if let Some(ext) = op.ext() {
+                ext.check(self.bits)
+                    .map_err(|e| format!("op {i} ({}): {e}", ext.name()))?;
             }
         }
         self.check_index_inputs()?;
@@ -142,7 +141,28 @@ fn check_op(i: usize, op: &ExactOp, qmax: i64) -> Result<(), String> {
                 return Err(format!("op {i}: flatten axis {axis}"));
             }
         }
-        other => return Err(format!("op {i}: {} is checked through `ExactOp::ext`", other.name())),
+        // Checked through `ExactOp::ext` by the caller.
+        ExactOp::Conv(_)
+        | ExactOp::MaxPool(_)
+        | ExactOp::AvgPool(_)
+        | ExactOp::GlobalAvgPool(_)
+        | ExactOp::Sub(_)
+        | ExactOp::Mul(_)
+        | ExactOp::LeakyRelu(_)
+        | ExactOp::Clip(_)
+        | ExactOp::Transpose(_)
+        | ExactOp::Concat(_)
+        | ExactOp::Squeeze(_)
+        | ExactOp::Unsqueeze(_)
+        | ExactOp::Slice(_)
+        | ExactOp::Gather(_)
+        | ExactOp::Lut(_)
+        | ExactOp::Softmax(_)
+        | ExactOp::LayerNorm(_)
+        | ExactOp::Reduce(_)
+        | ExactOp::BatchMatMul(_)
+        | ExactOp::Embedding(_)
+        | ExactOp::SliceToDim(_) => {}
     }
     Ok(())
 }

@@ -2,8 +2,12 @@
 //!
 //! `tests/fixtures/exact-golden.json` pins, per bit width, the id of the
 //! compiled digits model (its canonical encoding) and the sha256 of the
-//! quantized outputs for the 8 inputs of `samples.json`. A change to either
-//! is a change of format or semantics. Regenerate deliberately with
+//! quantized outputs for the 8 inputs of `samples.json`; and the same for the
+//! LeNet and ResNet CNNs on their whole held-out batch (large enough that
+//! the GEMM runs packed, tiled and on several threads). A change to any is a
+//! change of format or semantics. `scripts/exactness.sh` checks the same
+//! vectors in release builds for the baseline and the native CPU target.
+//! Regenerate deliberately with
 //! `cargo test -p veris-engine --test exact -- --ignored regenerate_golden`.
 
 use std::sync::Arc;
@@ -13,6 +17,7 @@ use veris_core::digest::sha256;
 use veris_core::tensor_codec;
 use veris_engine::exact::{Bits, SEMANTICS_VERSION};
 
+use crate::cnn_models::{Data, compiled, lenet, resnet};
 use crate::common::*;
 
 const GOLDEN: &str = "exact-golden.json";
@@ -25,6 +30,16 @@ fn outputs_digest(bits: Bits) -> String {
         .collect();
     let parts: Vec<&[u8]> = encoded.iter().map(Vec::as_slice).collect();
     sha256(&parts).to_string()
+}
+
+/// `{model_id, outputs_sha256}` of a CNN on its whole held-out batch.
+fn cnn_entry(d: &Data, bits: Bits) -> Value {
+    let m = compiled(d, bits);
+    let out = tensor_codec::encode(&m.run(&d.input).unwrap().quantized);
+    json!({
+        "model_id": m.id().to_string(),
+        "heldout_outputs_sha256": sha256(&[&out]).to_string(),
+    })
 }
 
 fn current() -> Value {
@@ -41,6 +56,10 @@ fn current() -> Value {
         "calibration": "models/digits/calibration.json",
         "b8": entry(Bits::B8),
         "b16": entry(Bits::B16),
+        "lenet_b8": cnn_entry(lenet(), Bits::B8),
+        "lenet_b16": cnn_entry(lenet(), Bits::B16),
+        "resnet_b8": cnn_entry(resnet(), Bits::B8),
+        "resnet_b16": cnn_entry(resnet(), Bits::B16),
     })
 }
 
