@@ -34,7 +34,14 @@
 //! [`Squeeze`], [`Unsqueeze`], [`Slice`], [`Gather`] in `layout_ops.rs`),
 //! compiled by `compile_conv.rs` / `compile_ops.rs`. The data-movement
 //! rules ([`layout`]) and window geometry ([`window`]) are shared by the
-//! float reference and the runner.
+//! float reference and the runner. The transformer group: [`Lut`] (Sigmoid,
+//! Tanh, Erf, Gelu as lookup tables, `lut.rs`), [`Softmax`], [`LayerNorm`],
+//! [`Reduce`], [`BatchMatMul`] (two activations), [`Embedding`] (Gather by an
+//! int64 index input) and [`SliceToDim`], one file each, with the exact
+//! integer functions they use in [`intmath`], the functions behind the
+//! tables in [`nonlinear`], the table encoding in `table.rs`, import (and
+//! GELU fusion) in `import_nn.rs`, the float reference in `float_nn.rs` and
+//! the compiler in `compile_nn.rs` and `compile_embed.rs`.
 //!
 //! Floats exist only in the compiler. At run time the only float steps are
 //! at the boundary and outside the program: reading the bits of the f32
@@ -48,6 +55,7 @@ mod codec_ext;
 mod codec_ops;
 mod compile;
 mod compile_conv;
+mod compile_embed;
 mod compile_linear;
 mod compile_nn;
 mod compile_ops;
