@@ -1,0 +1,105 @@
+//! What other nodes have announced: who serves which model, with what capacity.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use libp2p::PeerId;
+use veris_core::ModelId;
+
+use crate::wire::announce::Announcement;
+
+/// Announcing peers remembered at most; the entry closest to expiry goes first.
+const MAX_PEERS: usize = 4096;
+
+#[derive(Debug)]
+struct Entry {
+    announcement: Announcement,
+    expires: Instant,
+}
+
+/// How a received announcement relates to what was known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Update {
+    /// First announcement of this peer, or its models or capacity changed.
+    Changed,
+    /// Same content, newer sequence number: the entry's life is extended.
+    Refreshed,
+    /// Not newer than what is known: a replay or a late copy.
+    Stale,
+}
+
+/// Announcements by peer, forgotten after a time to live.
+#[derive(Debug)]
+pub struct Directory {
+    ttl: Duration,
+    entries: HashMap<PeerId, Entry>,
+}
+
+impl Directory {
+    pub fn new(ttl: Duration) -> Self {
+        Directory {
+            ttl,
+            entries: HashMap::new(),
+        }
+    }
+
+    pub fn update(&mut self, peer: PeerId, announcement: Announcement, now: Instant) -> Update {
+        let expires = now + self.ttl;
+        if let Some(e) = self.entries.get_mut(&peer) {
+            if announcement.seq <= e.announcement.seq {
+                return Update::Stale;
+            }
+            let same = e.announcement.models == announcement.models && e.announcement.capacity == announcement.capacity;
+            *e = Entry { announcement, expires };
+            return if same { Update::Refreshed } else { Update::Changed };
+        }
+        if self.entries.len() >= MAX_PEERS {
+            self.expire(now);
+        }
+        if self.entries.len() >= MAX_PEERS
+            && let Some(soonest) = self.entries.iter().min_by_key(|(_, e)| e.expires).map(|(p, _)| *p)
+        {
+            self.entries.remove(&soonest);
+        }
+        self.entries.insert(peer, Entry { announcement, expires });
+        Update::Changed
+    }
+
+    /// Peers whose live announcement lists `model`.
+    pub fn providers(&self, model: &ModelId, now: Instant) -> Vec<PeerId> {
+        self.entries
+            .iter()
+            .filter(|(_, e)| e.expires > now && e.announcement.models.contains(model))
+            .map(|(p, _)| *p)
+            .collect()
+    }
+
+    pub fn forget(&mut self, peer: &PeerId) {
+        self.entries.remove(peer);
+    }
+
+    pub fn expire(&mut self, now: Instant) {
+        self.entries.retain(|_, e| e.expires > now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newer_announcements_replace_and_expire() {
+        let mut d = Directory::new(Duration::from_secs(10));
+        let peer = PeerId::random();
+        let m = ModelId::of_bytes(b"m");
+        let t0 = Instant::now();
+        assert_eq!(d.update(peer, Announcement::new(2, 1, vec![m]), t0), Update::Changed);
+        assert_eq!(d.update(peer, Announcement::new(2, 1, vec![m]), t0), Update::Stale);
+        assert_eq!(d.update(peer, Announcement::new(1, 5, vec![]), t0), Update::Stale);
+        assert_eq!(d.update(peer, Announcement::new(3, 1, vec![m]), t0), Update::Refreshed);
+        assert_eq!(d.providers(&m, t0 + Duration::from_secs(9)), vec![peer]);
+        assert!(d.providers(&m, t0 + Duration::from_secs(10)).is_empty());
+        assert_eq!(d.update(peer, Announcement::new(4, 0, vec![]), t0), Update::Changed);
+        assert!(d.providers(&m, t0).is_empty());
+    }
+}

@@ -1,0 +1,116 @@
+//! # veris-net
+//!
+//! The peer layer of a Veris node, on [rust-libp2p](https://libp2p.io): how
+//! nodes find each other, move model blobs between them with every byte
+//! verified against its content id, send each other inference requests,
+//! exchange receipts and announce what they serve. The node embeds it; this
+//! crate depends on `veris-core` only.
+//!
+//! ## Using it
+//!
+//! ```no_run
+//! # async fn example(provider: std::sync::Arc<dyn veris_net::Provider>) -> Result<(), veris_net::NetError> {
+//! use veris_net::{NetConfig, Network};
+//!
+//! let key = veris_core::OperatorKey::generate();
+//! let mut config = NetConfig::default();
+//! config.bootstrap.push("/ip4/203.0.113.7/tcp/4001/p2p/16Uiu2HAm…".parse().expect("address"));
+//! let net = Network::spawn(config, &key, provider).await?;
+//!
+//! let model = veris_core::ModelId::of_bytes(b"model bytes");
+//! net.announce(vec![model], 4).await?;              // DHT provider record + gossip
+//! let bytes = net.fetch_blob(model).await?;          // verified against the id
+//! let mut events = net.events();                     // announcements, receipts, penalties
+//! # Ok(()) }
+//! ```
+//!
+//! The embedding node implements [`Provider`] (blob reads, inference,
+//! receipt look-ups); the network calls it on the blocking thread pool.
+//!
+//! ## Identity
+//!
+//! The libp2p keypair *is* the operator's secp256k1 key, so a peer id and
+//! the address that signs receipts name the same operator:
+//! [`identity::address_of`] and [`identity::peer_id_of`] map between them
+//! without a lookup.
+//!
+//! ## Protocols
+//!
+//! | what | how |
+//! |---|---|
+//! | transports | TCP + noise + yamux; QUIC (v1) |
+//! | discovery | identify; kademlia `/veris/kad/1.0.0` from configured bootstrap peers; mDNS (optional) |
+//! | blobs | request-response `/veris/blob/1`: manifest, then 1 MiB chunks ([`manifest`], [`fetch`]) |
+//! | inference | request-response `/veris/infer/1`: model id + opaque body → output or error |
+//! | receipts | request-response `/veris/receipt/1` (by id); gossip topic `veris/receipts/1` |
+//! | announcements | gossip topic `veris/announce/1` ([`wire::announce`]) + DHT provider records |
+//!
+//! Every message has one canonical binary encoding ([`wire`]), is framed
+//! with its length and decoded under explicit limits ([`protocol`],
+//! [`Limits`]).
+//!
+//! ## Blob transfer
+//!
+//! A blob is cut into fixed 1 MiB chunks; its manifest lists each chunk's
+//! sha256. A fetch asks every provider for the manifest, pursues the
+//! manifest most providers agree on, spreads chunk requests over those
+//! providers, checks every chunk against the manifest on arrival and the
+//! reassembled blob against the content id (sha256 of the bytes) before
+//! returning it. A provider whose chunk does not match its own manifest is
+//! penalised on the spot and its chunks are asked of others; providers whose
+//! manifest does not reproduce the content id are all penalised and the next
+//! manifest is tried, keeping the chunks both agree on. An interrupted fetch
+//! keeps its verified chunks (in memory) and resumes when called again.
+//!
+//! ## Peer hygiene
+//!
+//! Inbound requests pass per-peer token buckets (requests and bytes) and an
+//! in-progress quota, and a global bound on concurrent provider calls; over
+//! a limit the peer gets a cheap refusal. Malformed or oversized messages,
+//! invalid receipt signatures, corrupt chunks, false manifests and ignored
+//! refusals lower the peer's score ([`hygiene`]); at the ban threshold the
+//! peer is disconnected and refused for the ban duration. The network task
+//! never waits on a peer or on the provider: everything slow runs off the
+//! loop under timeouts, and a panicking provider costs one request.
+//!
+//! ## Limits of this version
+//!
+//! - Fetched blobs and interrupted fetches are held in memory (bounded by
+//!   [`Limits::max_blob_bytes`], [`Limits::max_concurrent_fetches`] and
+//!   [`Limits::max_partial_fetches`]); resuming does not survive a restart.
+//! - The content id is a plain sha256 of the blob, so a manifest can only be
+//!   proven false once all of its chunks have arrived: a group of providers
+//!   agreeing on a false manifest costs one full download before they are
+//!   caught (and banned).
+//! - Gossip-level signature failures are dropped by gossipsub itself and not
+//!   scored; gossipsub's own peer scoring is off. Application-level offences
+//!   (announcements, receipts) are scored here.
+//! - Addresses learned by identify go into the DHT unfiltered (private and
+//!   loopback addresses included); there is no DNS resolution of bootstrap
+//!   addresses, no relay or hole punching, and no persistent peer store.
+
+mod behaviour;
+pub mod config;
+mod directory;
+mod driver;
+pub mod error;
+pub mod event;
+pub mod fetch;
+mod handle;
+pub mod hygiene;
+pub mod identity;
+pub mod manifest;
+mod network;
+pub mod protocol;
+pub mod provider;
+pub mod wire;
+
+pub use behaviour::{ANNOUNCE_TOPIC, RECEIPT_TOPIC};
+pub use config::{ConfigError, Hygiene, Limits, NetConfig, RateLimits, Timing};
+pub use error::NetError;
+pub use event::{Discovery, NetEvent};
+pub use handle::{NetHandle, PeerInfo};
+pub use libp2p::{Multiaddr, PeerId};
+pub use network::Network;
+pub use provider::Provider;
+pub use wire::messages::{InferRequest, Refusal};

@@ -1,0 +1,11 @@
+//! Multi-node tests of veris-net over real loopback connections. Every wait
+//! is bounded by a timeout and all data is seeded.
+
+mod blobs;
+mod discovery;
+mod gossip;
+mod hygiene;
+mod raw_peer;
+mod rpc;
+mod support;
+mod throughput;
