@@ -10,7 +10,9 @@
 //!   quantized integer program with written semantics
 //!   (`docs/exact-semantics.md`), the same bits on every machine, with a
 //!   trace hook ([`exact::TraceObserver`]) through which a prover observes
-//!   execution. This increment covers MLP-class models.
+//!   execution. It compiles MLPs, CNNs (Conv, pooling, folded
+//!   BatchNormalization, residual Adds) and transformer encoders (lookup-table
+//!   non-linearities, Softmax, LayerNorm, attention MatMuls, embeddings).
 //!
 //! ## Using it
 //!

@@ -26,8 +26,8 @@
 //! [`ExactModel`] (canonical encoding, content id) → [`ExactModel::run`] /
 //! [`ExactModel::run_traced`] with a [`TraceObserver`].
 //!
-//! Ops: the first increment's `Linear`, `Add`, `Relu`, `Reshape`,
-//! `Flatten`; the CNN/general group, one file each for the op, its
+//! Ops: `Linear`, `Add`, `Relu`, `Reshape`, `Flatten`; the CNN/general
+//! group, one file each for the op, its
 //! invariants, encoding and runner ([`Conv`] in `conv.rs`; [`MaxPool`],
 //! [`AvgPool`], [`GlobalAvgPool`] in `pool.rs`; [`Sub`], [`Mul`],
 //! [`LeakyRelu`], [`Clip`] in `elementwise.rs`; [`Transpose`], [`Concat`],

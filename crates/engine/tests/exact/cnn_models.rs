@@ -125,7 +125,9 @@ fn check(name: &str, d: &Data, bits: Bits, min_agreement: f64, max_drop: f64) ->
         float_ok += usize::from(f == d.labels[i]);
     }
     let pct = |n: usize| 100.0 * n as f64 / rows as f64;
-    println!("{name} {bits:?}: {rows} rows in one batch: exact run {exact_time:?}, float (tract, incl. load) {float_time:?}");
+    println!(
+        "{name} {bits:?}: {rows} rows in one batch: exact run {exact_time:?}, float (tract, incl. load) {float_time:?}"
+    );
     println!(
         "{name} {bits:?}: top-1 agreement {agree}/{rows} = {:.2}%, exact accuracy {exact_ok}/{rows} = {:.2}%, float accuracy {float_ok}/{rows} = {:.2}%, drop {:.2} points; {} ops, {} encoded bytes",
         pct(agree),
