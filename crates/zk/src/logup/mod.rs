@@ -149,27 +149,30 @@ impl FractionProof {
 }
 
 impl LookupProof {
-    /// The canonical encoding (all sizes follow from the [`LookupShape`]).
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::new();
-        self.witness.write(&mut w);
+    /// Appends the canonical encoding (all sizes follow from the [`LookupShape`]).
+    pub fn write(&self, w: &mut Writer) {
+        self.witness.write(w);
         w.fields(&self.witness_evals);
-        self.table.write(&mut w);
+        self.table.write(w);
         w.field(&self.multiplicity_eval);
         w.fields(&self.table_evals);
+    }
+
+    /// The canonical encoding as bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        self.write(&mut w);
         w.finish()
     }
 
-    /// Decodes a proof for `shape`, consuming `bytes` exactly.
-    pub fn from_bytes(bytes: &[u8], shape: LookupShape) -> Result<Self, DecodeError> {
+    /// Reads a proof for `shape` from inside a larger encoding.
+    pub fn read(r: &mut Reader<'_>, shape: LookupShape) -> Result<Self, DecodeError> {
         shape.check()?;
-        let mut r = Reader::new(bytes);
-        let witness = FractionProof::read(&mut r, shape.witness_vars)?;
+        let witness = FractionProof::read(r, shape.witness_vars)?;
         let witness_evals = r.fields(shape.columns)?;
-        let table = FractionProof::read(&mut r, shape.table_vars)?;
+        let table = FractionProof::read(r, shape.table_vars)?;
         let multiplicity_eval = r.field()?;
         let table_evals = r.fields(shape.columns)?;
-        r.finish()?;
         Ok(Self {
             witness,
             witness_evals,
@@ -177,6 +180,14 @@ impl LookupProof {
             multiplicity_eval,
             table_evals,
         })
+    }
+
+    /// Decodes a proof for `shape`, consuming `bytes` exactly.
+    pub fn from_bytes(bytes: &[u8], shape: LookupShape) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(bytes);
+        let proof = Self::read(&mut r, shape)?;
+        r.finish()?;
+        Ok(proof)
     }
 }
 

@@ -1,0 +1,189 @@
+//! Inference proofs end to end (harness = false; plain timing).
+//!
+//! `cargo bench -p veris-zk --bench infer` measures, for the digits MLP
+//! (64-64-32-10) and a 784-128-64-10 MLP with seeded weights on synthetic
+//! 28×28 inputs: exact compilation, proof setup (keys + model commitment),
+//! proving (engine run with trace + witness + proof), verification
+//! (including decoding), proof size and peak resident memory while proving,
+//! for rayon pools of 1 and 2 threads; then prints ratios against EZKL's
+//! figures for the 784-128-64-10 MLP measured on the development machine.
+
+#[path = "../tests/infer/mlp_onnx.rs"]
+mod mlp_onnx;
+
+use std::time::{Duration, Instant};
+
+use veris_core::{ModelId, Tensor, TensorData, TensorMap};
+use veris_engine::exact::{Bits, ExactModel, compile};
+use veris_zk::hash::DefaultHash;
+use veris_zk::infer::prove::prove;
+use veris_zk::infer::setup::setup;
+use veris_zk::infer::verify_bytes;
+use veris_zk::pcs::PcsParams;
+
+/// EZKL on the 784-128-64-10 MLP, same machine: prove, verify, proof bytes, setup (+ SRS).
+const EZKL_PROVE_S: f64 = 10.1;
+const EZKL_VERIFY_S: f64 = 0.03;
+const EZKL_PROOF_KB: f64 = 18.7;
+const EZKL_SETUP_S: f64 = 8.4;
+const EZKL_SRS_S: f64 = 15.6;
+
+fn input(shape: Vec<usize>, data: Vec<f32>) -> TensorMap {
+    let t = Tensor::new("input", shape, TensorData::Float32(data)).expect("tensor");
+    TensorMap::from([("input".to_string(), t)])
+}
+
+/// Peak resident set size of this process (VmHWM), in MiB.
+fn peak_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .unwrap_or(f64::NAN);
+    kib / 1024.0
+}
+
+/// Resets VmHWM to the current RSS (Linux `clear_refs` 5); false if unsupported.
+fn reset_peak() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn digits() -> (ExactModel, Vec<TensorMap>) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/digits");
+    let onnx = std::fs::read(format!("{dir}/digits-mlp.onnx")).expect("digits model");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{dir}/calibration.json")).expect("calibration"))
+            .expect("json");
+    let data: Vec<f32> = json["input"]["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|x| x.as_f64().expect("number") as f32)
+        .collect();
+    let model = compile(
+        &onnx,
+        ModelId::of_bytes(&onnx),
+        &[input(vec![64, 64], data.clone())],
+        Bits::B8,
+    )
+    .expect("compile digits");
+    let inputs = data
+        .chunks_exact(64)
+        .take(5)
+        .map(|row| input(vec![1, 64], row.to_vec()))
+        .collect();
+    (model, inputs)
+}
+
+fn mlp() -> (ExactModel, Vec<TensorMap>, Duration) {
+    let onnx = mlp_onnx::mlp_784_128_64_10(1);
+    let calib: Vec<TensorMap> = mlp_onnx::synthetic_images(2, 16)
+        .into_iter()
+        .map(|image| input(vec![1, 1, 28, 28], image))
+        .collect();
+    let start = Instant::now();
+    let model = compile(&onnx, ModelId::of_bytes(&onnx), &calib, Bits::B8).expect("compile mlp");
+    let compile_time = start.elapsed();
+    let inputs = mlp_onnx::synthetic_images(3, 5)
+        .into_iter()
+        .map(|image| input(vec![1, 1, 28, 28], image))
+        .collect();
+    (model, inputs, compile_time)
+}
+
+struct Figures {
+    setup: Duration,
+    prove: Duration,
+    verify: Duration,
+    proof_bytes: usize,
+    peak_prove_mib: f64,
+}
+
+fn measure(model: &ExactModel, inputs: &[TensorMap]) -> Figures {
+    let start = Instant::now();
+    let (pk, vk) = setup::<DefaultHash>(model, PcsParams::default()).expect("setup");
+    let setup_time = start.elapsed();
+    let mut prove_times = Vec::new();
+    let mut verify_times = Vec::new();
+    let mut proof_bytes = 0;
+    let mut peak = 0f64;
+    for x in inputs {
+        let resettable = reset_peak();
+        let start = Instant::now();
+        let proved = prove(&pk, model, x).expect("prove");
+        let bytes = proved.proof.encode();
+        prove_times.push(start.elapsed());
+        peak = if resettable { peak.max(peak_mib()) } else { peak_mib() };
+        proof_bytes = bytes.len();
+        for _ in 0..5 {
+            let start = Instant::now();
+            verify_bytes::<DefaultHash>(&vk, &proved.statement, &bytes).expect("verifies");
+            verify_times.push(start.elapsed());
+        }
+    }
+    Figures {
+        setup: setup_time,
+        prove: median(prove_times),
+        verify: median(verify_times),
+        proof_bytes,
+        peak_prove_mib: peak,
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn main() {
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!("machine: {cores} cores, load average {}", load.trim());
+    let (digits, digit_inputs) = digits();
+    let (mlp, mlp_inputs, mlp_compile) = mlp();
+    println!("mlp-784-128-64-10 exact compile: {:.1} ms", ms(mlp_compile));
+    println!(
+        "{:<34} {:>7} {:>10} {:>10} {:>10} {:>11} {:>12}",
+        "benchmark", "threads", "setup ms", "prove ms", "verify ms", "proof KiB", "peak MiB"
+    );
+    let mut mlp_figures = Vec::new();
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool");
+        for (name, model, inputs) in [
+            ("infer::digits-64-64-32-10/batch1", &digits, &digit_inputs),
+            ("infer::mlp-784-128-64-10/batch1", &mlp, &mlp_inputs),
+        ] {
+            let f = pool.install(|| measure(model, inputs));
+            println!(
+                "{name:<34} {threads:>7} {:>10.1} {:>10.1} {:>10.2} {:>11.1} {:>12.1}",
+                ms(f.setup),
+                ms(f.prove),
+                ms(f.verify),
+                f.proof_bytes as f64 / 1024.0,
+                f.peak_prove_mib
+            );
+            if std::ptr::eq(model, &mlp) {
+                mlp_figures.push((threads, f));
+            }
+        }
+    }
+    println!("\nvs EZKL on the 784-128-64-10 MLP (EZKL / Veris; > 1 means Veris is faster or smaller):");
+    for (threads, f) in &mlp_figures {
+        println!(
+            "  {threads} thread(s): prove {:.0}x, verify {:.1}x, setup {:.0}x ({:.0}x with EZKL's SRS), proof size {:.3}x",
+            EZKL_PROVE_S / f.prove.as_secs_f64(),
+            EZKL_VERIFY_S / f.verify.as_secs_f64(),
+            EZKL_SETUP_S / f.setup.as_secs_f64(),
+            (EZKL_SETUP_S + EZKL_SRS_S) / f.setup.as_secs_f64(),
+            EZKL_PROOF_KB * 1000.0 / f.proof_bytes as f64,
+        );
+    }
+}

@@ -1,0 +1,150 @@
+//! Where every evaluation claim of the protocol goes, shared by prover and
+//! verifier so that both build the two batched-opening claim lists in the
+//! same order.
+//!
+//! A claim on a layer's input or output is checked at once against the
+//! public statement when that value is the model's input or output (the
+//! verifier evaluates the padded tensor's MLE itself); otherwise it becomes a
+//! claim on the witness commitment. Claims on the public index columns of the
+//! lookup tables are checked at once; claims on thresholds and weights go to
+//! the model commitment.
+
+use super::circuit::{Circuit, Dims, LinearLayer, ReluLayer, Source};
+use super::columns::{binary_value, matrix_column, padded_matrix, relu_table, table_channel, table_value};
+use super::opening::Claim;
+use super::slots::Slot;
+use super::statement::Statement;
+use crate::error::VerifyError;
+use crate::field::E;
+use crate::logup::LookupClaims;
+use crate::mle::evaluate;
+
+/// Collects claims; `check_public` is on for the verifier (a prover's own
+/// public checks would only stop it from emitting a proof the verifier rejects anyway).
+#[derive(Debug)]
+pub(crate) struct ClaimSink<'a> {
+    statement: &'a Statement,
+    check_public: bool,
+    /// Claims on the proof's witness commitment, in protocol order.
+    pub witness: Vec<Claim>,
+    /// Claims on the model commitment, in protocol order.
+    pub model: Vec<Claim>,
+}
+
+fn public(ok: bool, what: &'static str) -> Result<(), VerifyError> {
+    if ok { Ok(()) } else { Err(VerifyError::FinalClaim(what)) }
+}
+
+impl<'a> ClaimSink<'a> {
+    pub fn new(statement: &'a Statement, check_public: bool) -> Self {
+        Self {
+            statement,
+            check_public,
+            witness: Vec::new(),
+            model: Vec::new(),
+        }
+    }
+
+    fn witness(&mut self, slot: Slot, point: &[E], value: E) {
+        self.witness.push(Claim {
+            slot,
+            point: point.to_vec(),
+            value,
+        });
+    }
+
+    fn model(&mut self, slot: Slot, point: Vec<E>, value: E) {
+        self.model.push(Claim { slot, point, value });
+    }
+
+    fn source(&mut self, source: Source, dims: &Dims, point: &[E], value: E) -> Result<(), VerifyError> {
+        let data = match source {
+            Source::Input => &self.statement.input.data,
+            Source::Output => &self.statement.output.data,
+            Source::Witness(slot) => {
+                self.witness(slot, point, value);
+                return Ok(());
+            }
+        };
+        if !self.check_public {
+            return Ok(());
+        }
+        public(
+            evaluate(&padded_matrix(data, dims), point) == value,
+            "public tensor evaluation",
+        )
+    }
+
+    /// The threshold lookup `(j, y, Lc, Uc) ∈ {(j, v, L_j(v), U_j(v))}` of a linear layer.
+    pub fn linear_lookup(&mut self, l: &LinearLayer, c: &LookupClaims) -> Result<(), VerifyError> {
+        let (w, tv) = (&c.witness_evals, &c.table_evals);
+        let nv = l.out_dims.col_vars;
+        if self.check_public {
+            public(
+                w[0] == matrix_column(&c.witness_point, &l.out_dims)
+                    && tv[0] == table_channel(&c.table_point, nv)
+                    && tv[1] == table_value(&c.table_point, nv),
+                "threshold lookup: public columns",
+            )?;
+        }
+        self.source(l.output, &l.out_dims, &c.witness_point, w[1])?;
+        self.witness(l.lower, &c.witness_point, w[2]);
+        self.witness(l.upper, &c.witness_point, w[3]);
+        self.witness(l.multiplicities, &c.table_point, c.multiplicity_eval);
+        self.model(l.model.lower_table, c.table_point.clone(), tv[2]);
+        self.model(l.model.upper_table, c.table_point.clone(), tv[3]);
+        Ok(())
+    }
+
+    /// The lookup `(x, y) ∈ {(v, max(v, 0))}` of a standalone ReLU.
+    pub fn relu_lookup(&mut self, r: &ReluLayer, c: &LookupClaims) -> Result<(), VerifyError> {
+        if self.check_public {
+            public(
+                c.table_evals[..] == relu_table(&c.table_point)[..],
+                "relu lookup: public table",
+            )?;
+        }
+        self.source(r.input, &r.dims, &c.witness_point, c.witness_evals[0])?;
+        self.source(r.output, &r.dims, &c.witness_point, c.witness_evals[1])?;
+        self.witness(r.multiplicities, &c.table_point, c.multiplicity_eval);
+        Ok(())
+    }
+
+    /// The range lookup of every limb into `[0, 256)`.
+    pub fn range_lookup(&mut self, circuit: &Circuit, c: &LookupClaims) -> Result<(), VerifyError> {
+        if self.check_public {
+            public(
+                c.table_evals[0] == binary_value(&c.table_point),
+                "range lookup: public table",
+            )?;
+        }
+        self.witness(circuit.range_region, &c.witness_point, c.witness_evals[0]);
+        self.witness(circuit.range_multiplicities, &c.table_point, c.multiplicity_eval);
+        Ok(())
+    }
+
+    /// `Lc, Uc` and the limbs at the layer point `r` (`relation` in proof order).
+    pub fn relation(&mut self, l: &LinearLayer, r: &[E], relation: &[E]) {
+        let limbs = l.e_limbs.len();
+        self.witness(l.lower, r, relation[0]);
+        self.witness(l.upper, r, relation[1]);
+        let slots = l.e_limbs.iter().chain(&l.f_limbs);
+        for (&slot, &value) in slots.zip(&relation[2..2 + 2 * limbs]) {
+            self.witness(slot, r, value);
+        }
+    }
+
+    /// The matmul sumcheck's final evaluations `X(r_row, ρ)` and `W(r_col, ρ)`.
+    pub fn matmul(
+        &mut self,
+        l: &LinearLayer,
+        r_row: &[E],
+        r_col: &[E],
+        rho: &[E],
+        [x, w]: [E; 2],
+    ) -> Result<(), VerifyError> {
+        self.source(l.input, &l.in_dims, &[r_row, rho].concat(), x)?;
+        self.model(l.model.weights, [r_col, rho].concat(), w);
+        Ok(())
+    }
+}

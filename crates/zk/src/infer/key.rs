@@ -1,0 +1,207 @@
+//! The public model key: everything a verifier needs about an exact model.
+//!
+//! A [`VerifyingKey`] lists the program's stages (layer shapes, biases,
+//! requantizers, ReLU flags, accumulator bounds), the input's dimensions and
+//! the commitment to the model's private-to-the-prover tables (weights and
+//! requantization thresholds, see [`crate::infer`]). It is derived
+//! deterministically from the exact model by `setup`, so anyone holding the
+//! model can recompute it; its digest is absorbed by every proof.
+//! Keys are built only by `setup` or [`VerifyingKey::decode`], both of which
+//! run [`VerifyingKey::check`]: a key in hand is always internally consistent.
+
+use super::circuit::model_layout;
+use super::{MAX_ACC_BOUND, SEMANTICS_VERSION};
+use crate::hash::{Digest, Hasher};
+use crate::pcs::{Commitment, PcsParams, Shape};
+
+/// Largest `k` or `n` of a linear layer.
+pub const MAX_LAYER_DIM: u32 = 1 << 20;
+/// Largest number of stages.
+pub const MAX_STAGES: usize = 256;
+/// Largest number of variables of the model commitment.
+pub const MAX_MODEL_VARS: usize = 28;
+
+/// One input dimension as the model declares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InputDim {
+    /// This exact size.
+    Fixed(u64),
+    /// Any size (e.g. a batch dimension).
+    Symbolic,
+}
+
+/// A requantizer `(M, s)` standing for `M / 2^s` (`docs/exact-semantics.md` §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RequantParams {
+    /// `1 ≤ M ≤ 2^31 − 1`.
+    pub multiplier: u32,
+    /// `1 ≤ s ≤ 126`.
+    pub shift: u8,
+}
+
+impl RequantParams {
+    /// Whether the semantics' ranges hold.
+    pub fn is_valid(self) -> bool {
+        (1..=(1u32 << 31) - 1).contains(&self.multiplier) && (1..=126).contains(&self.shift)
+    }
+}
+
+/// A fully connected layer `y = sat(rq_j(x·wᵀ + bias))` (weights are committed, not listed).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LinearKey {
+    /// Input features.
+    pub k: u32,
+    /// Output channels.
+    pub n: u32,
+    /// Lower clamp 0 instead of −128.
+    pub relu: bool,
+    /// `B ≥ |acc|` for every accumulator of the layer: `max_j (128·Σ_p |w_jp| + |bias_j|)`.
+    pub acc_bound: u64,
+    /// One per channel.
+    pub bias: Vec<i64>,
+    /// One per channel.
+    pub requant: Vec<RequantParams>,
+}
+
+impl LinearKey {
+    /// 8-bit limbs needed for a value in `[0, 2B]`.
+    pub fn limbs(&self) -> usize {
+        let bits = 64 - (2 * self.acc_bound + 1).leading_zeros();
+        (bits as usize).div_ceil(super::LIMB_BITS as usize).max(1)
+    }
+}
+
+/// One step of the program, in order; each reads the previous step's value.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Stage {
+    /// A linear layer (proved).
+    Linear(LinearKey),
+    /// `max(x, 0)` (proved by lookup).
+    Relu,
+    /// ONNX Reshape (no data movement; shape rule only).
+    Reshape(Vec<i64>),
+    /// ONNX Flatten (no data movement; shape rule only).
+    Flatten(i64),
+}
+
+/// The verifier's view of a compiled exact model (see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyingKey {
+    pub(crate) hash: String,
+    pub(crate) model_id: [u8; super::MODEL_ID_BYTES],
+    pub(crate) semantics_version: u32,
+    pub(crate) params: PcsParams,
+    pub(crate) input: Vec<InputDim>,
+    pub(crate) stages: Vec<Stage>,
+    pub(crate) model_root: Digest,
+    pub(crate) model_vars: usize,
+}
+
+impl VerifyingKey {
+    /// The exact model this key is for (binary CIDv1).
+    pub fn model_id(&self) -> &[u8; super::MODEL_ID_BYTES] {
+        &self.model_id
+    }
+
+    /// The name of the hash the commitments and transcript use.
+    pub fn hash_name(&self) -> &str {
+        &self.hash
+    }
+
+    /// The program's stages.
+    pub fn stages(&self) -> &[Stage] {
+        &self.stages
+    }
+
+    /// The input's declared dimensions.
+    pub fn input_dims(&self) -> &[InputDim] {
+        &self.input
+    }
+
+    /// Commitment parameters (used for the model and for every proof's witness).
+    pub fn params(&self) -> PcsParams {
+        self.params
+    }
+
+    /// The commitment to the model's weights and threshold tables.
+    pub fn model_commitment(&self) -> Commitment {
+        Commitment {
+            root: self.model_root,
+            shape: Shape::new(self.model_vars, 1, self.params),
+        }
+    }
+
+    /// `H("veris/inference/vk" ‖ encoding)`: what proofs bind.
+    pub fn digest<H: Hasher>(&self) -> Digest {
+        H::hash_parts(&[b"veris/inference/vk", &self.encode()])
+    }
+
+    /// Every invariant the verifier relies on.
+    pub fn check(&self) -> Result<(), String> {
+        if self.hash.is_empty() || self.hash.len() > 32 || !self.hash.is_ascii() {
+            return Err("hash name must be 1..=32 ASCII bytes".into());
+        }
+        if self.semantics_version != SEMANTICS_VERSION {
+            return Err(format!(
+                "semantics version {} is not {SEMANTICS_VERSION}",
+                self.semantics_version
+            ));
+        }
+        let provable = [
+            PcsParams::PROVABLE_RATE_1_2,
+            PcsParams::PROVABLE_RATE_1_4,
+            PcsParams::PROVABLE_RATE_1_8,
+        ];
+        if !provable.contains(&self.params) {
+            return Err("commitment parameters are not one of the provable sets".into());
+        }
+        if self.input.len() > super::MAX_RANK {
+            return Err("input rank above 8".into());
+        }
+        if self.stages.is_empty() || self.stages.len() > MAX_STAGES {
+            return Err(format!("1..={MAX_STAGES} stages required"));
+        }
+        self.stages.iter().try_for_each(check_stage)?;
+        let layout = model_layout(&self.stages).map_err(|e| e.to_string())?;
+        if layout.num_vars != self.model_vars {
+            return Err(format!(
+                "model commitment has {} variables, the stages need {}",
+                self.model_vars, layout.num_vars
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn check_stage(stage: &Stage) -> Result<(), String> {
+    match stage {
+        Stage::Linear(l) => {
+            if !(1..=MAX_LAYER_DIM).contains(&l.k) || !(1..=MAX_LAYER_DIM).contains(&l.n) {
+                return Err(format!("linear dimensions k = {}, n = {} outside 1..=2^20", l.k, l.n));
+            }
+            if l.bias.len() != l.n as usize || l.requant.len() != l.n as usize {
+                return Err("linear layer needs one bias and one requantizer per channel".into());
+            }
+            if l.acc_bound > MAX_ACC_BOUND {
+                return Err(format!("accumulator bound {} above 2^40", l.acc_bound));
+            }
+            if l.bias.iter().any(|b| b.unsigned_abs() > l.acc_bound) {
+                return Err("a bias exceeds the accumulator bound".into());
+            }
+            if !l.requant.iter().all(|r| r.is_valid()) {
+                return Err("invalid requantizer".into());
+            }
+            Ok(())
+        }
+        Stage::Relu | Stage::Flatten(_) => Ok(()),
+        Stage::Reshape(dims) => {
+            if dims.len() > super::MAX_RANK || dims.iter().any(|&d| d < -1) {
+                return Err("reshape target: rank ≤ 8, entries ≥ −1".into());
+            }
+            if dims.iter().filter(|&&d| d == -1).count() > 1 {
+                return Err("reshape target: at most one −1".into());
+            }
+            Ok(())
+        }
+    }
+}

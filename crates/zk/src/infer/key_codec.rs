@@ -1,0 +1,222 @@
+//! Canonical encoding of a [`VerifyingKey`], decoded under explicit limits.
+//!
+//! ```text
+//! magic "VERISZKV" ‖ u32 format version (1) ‖ u8 len ‖ hash name
+//! ‖ model id (36) ‖ u32 semantics version ‖ u8 log_inv_rate ‖ u32 queries
+//! ‖ root (32) ‖ u8 model variables
+//! ‖ u8 input rank, per dim: u8 0 ‖ u64 size | u8 1 (symbolic)
+//! ‖ u32 stage count, per stage a u8 tag (the exact semantics' op tags):
+//!     1 Linear:  u32 k ‖ u32 n ‖ u8 relu ‖ u64 acc_bound ‖ n × i64 bias ‖ n × (u32 M ‖ u8 s)
+//!     3 Relu
+//!     4 Reshape: u8 rank ‖ rank × i64
+//!     5 Flatten: i64 axis
+//! ```
+//! No trailing bytes; every decoded key passes [`VerifyingKey::check`], and
+//! since the layout leaves no freedom, an accepted encoding re-encodes to itself.
+
+use super::key::{InputDim, LinearKey, MAX_STAGES, RequantParams, Stage, VerifyingKey};
+use crate::codec::{Reader, Writer};
+use crate::error::DecodeError;
+use crate::pcs::PcsParams;
+
+/// First bytes of an encoded verifying key.
+pub const VK_MAGIC: &[u8; 8] = b"VERISZKV";
+/// Version of this encoding.
+pub const VK_FORMAT_VERSION: u32 = 1;
+
+/// Limits for decoding a verifying key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VkLimits {
+    /// Largest encoding accepted.
+    pub max_bytes: usize,
+    /// Largest total number of channels over all layers.
+    pub max_channels: usize,
+}
+
+impl Default for VkLimits {
+    fn default() -> Self {
+        Self {
+            max_bytes: 16 << 20,
+            max_channels: 1 << 20,
+        }
+    }
+}
+
+impl VerifyingKey {
+    /// The canonical encoding.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.bytes(VK_MAGIC);
+        w.u32(VK_FORMAT_VERSION);
+        w.u8(self.hash.len() as u8);
+        w.bytes(self.hash.as_bytes());
+        w.bytes(&self.model_id);
+        w.u32(self.semantics_version);
+        w.u8(self.params.log_inv_rate as u8);
+        w.u32(self.params.num_queries as u32);
+        w.digest(&self.model_root);
+        w.u8(self.model_vars as u8);
+        w.u8(self.input.len() as u8);
+        for d in &self.input {
+            match d {
+                InputDim::Fixed(v) => {
+                    w.u8(0);
+                    w.u64(*v);
+                }
+                InputDim::Symbolic => w.u8(1),
+            }
+        }
+        w.u32(self.stages.len() as u32);
+        for s in &self.stages {
+            write_stage(&mut w, s);
+        }
+        w.finish()
+    }
+
+    /// Decodes and checks a key.
+    pub fn decode(bytes: &[u8], limits: VkLimits) -> Result<Self, DecodeError> {
+        if bytes.len() > limits.max_bytes {
+            return Err(DecodeError::TooLarge {
+                what: "verifying key bytes",
+                got: bytes.len() as u64,
+                max: limits.max_bytes as u64,
+            });
+        }
+        let mut r = Reader::new(bytes);
+        if r.bytes(8)? != VK_MAGIC {
+            return Err(DecodeError::Invalid("not a verifying key (magic)"));
+        }
+        let version = r.u32()?;
+        if version != VK_FORMAT_VERSION {
+            return Err(DecodeError::Mismatch {
+                what: "verifying key format version",
+                expected: u64::from(VK_FORMAT_VERSION),
+                got: u64::from(version),
+            });
+        }
+        let hash_len = usize::from(r.u8()?);
+        let hash = String::from_utf8(r.bytes(hash_len)?.to_vec()).map_err(|_| DecodeError::Invalid("hash name"))?;
+        let mut model_id = [0u8; super::MODEL_ID_BYTES];
+        model_id.copy_from_slice(r.bytes(super::MODEL_ID_BYTES)?);
+        let semantics_version = r.u32()?;
+        let params = PcsParams {
+            log_inv_rate: u32::from(r.u8()?),
+            num_queries: r.u32()? as usize,
+        };
+        let model_root = r.digest()?;
+        let model_vars = usize::from(r.u8()?);
+        let rank = usize::from(r.u8()?);
+        if rank > super::MAX_RANK {
+            return Err(DecodeError::Invalid("input rank above 8"));
+        }
+        let input = (0..rank).map(|_| read_dim(&mut r)).collect::<Result<_, _>>()?;
+        let count = r.len("stages", MAX_STAGES, 1)?;
+        let mut channels = 0usize;
+        let stages = (0..count)
+            .map(|_| read_stage(&mut r, &mut channels, limits.max_channels))
+            .collect::<Result<_, _>>()?;
+        r.finish()?;
+        let key = Self {
+            hash,
+            model_id,
+            semantics_version,
+            params,
+            input,
+            stages,
+            model_root,
+            model_vars,
+        };
+        key.check()
+            .map_err(|_| DecodeError::Invalid("verifying key violates its invariants"))?;
+        Ok(key)
+    }
+}
+
+fn write_stage(w: &mut Writer, stage: &Stage) {
+    match stage {
+        Stage::Linear(l) => {
+            w.u8(1);
+            w.u32(l.k);
+            w.u32(l.n);
+            w.u8(u8::from(l.relu));
+            w.u64(l.acc_bound);
+            l.bias.iter().for_each(|&b| w.i64(b));
+            for r in &l.requant {
+                w.u32(r.multiplier);
+                w.u8(r.shift);
+            }
+        }
+        Stage::Relu => w.u8(3),
+        Stage::Reshape(dims) => {
+            w.u8(4);
+            w.u8(dims.len() as u8);
+            dims.iter().for_each(|&d| w.i64(d));
+        }
+        Stage::Flatten(axis) => {
+            w.u8(5);
+            w.i64(*axis);
+        }
+    }
+}
+
+fn read_dim(r: &mut Reader<'_>) -> Result<InputDim, DecodeError> {
+    match r.u8()? {
+        0 => Ok(InputDim::Fixed(r.u64()?)),
+        1 => Ok(InputDim::Symbolic),
+        _ => Err(DecodeError::Invalid("input dimension tag")),
+    }
+}
+
+fn read_stage(r: &mut Reader<'_>, channels: &mut usize, max_channels: usize) -> Result<Stage, DecodeError> {
+    match r.u8()? {
+        1 => {
+            let k = r.u32()?;
+            let n = r.u32()?;
+            let relu = match r.u8()? {
+                0 => false,
+                1 => true,
+                _ => return Err(DecodeError::Invalid("relu flag")),
+            };
+            let acc_bound = r.u64()?;
+            *channels = channels.saturating_add(n as usize);
+            if *channels > max_channels {
+                return Err(DecodeError::TooLarge {
+                    what: "channels",
+                    got: *channels as u64,
+                    max: max_channels as u64,
+                });
+            }
+            // Each channel takes 13 bytes: refuse counts the input cannot back.
+            if (n as usize).saturating_mul(13) > r.remaining() {
+                return Err(DecodeError::Truncated);
+            }
+            let bias = (0..n).map(|_| r.i64()).collect::<Result<_, _>>()?;
+            let requant = (0..n)
+                .map(|_| {
+                    Ok(RequantParams {
+                        multiplier: r.u32()?,
+                        shift: r.u8()?,
+                    })
+                })
+                .collect::<Result<_, DecodeError>>()?;
+            Ok(Stage::Linear(LinearKey {
+                k,
+                n,
+                relu,
+                acc_bound,
+                bias,
+                requant,
+            }))
+        }
+        3 => Ok(Stage::Relu),
+        4 => {
+            let rank = usize::from(r.u8()?);
+            if rank > super::MAX_RANK {
+                return Err(DecodeError::Invalid("reshape rank above 8"));
+            }
+            Ok(Stage::Reshape((0..rank).map(|_| r.i64()).collect::<Result<_, _>>()?))
+        }
+        5 => Ok(Stage::Flatten(r.i64()?)),
+        _ => Err(DecodeError::Invalid("stage tag")),
+    }
+}

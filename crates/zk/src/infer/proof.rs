@@ -1,0 +1,170 @@
+//! The inference proof and its canonical encoding.
+//!
+//! ```text
+//! magic "VERISZKP" ‖ u32 format version (1)
+//! ‖ witness commitment root (32)
+//! ‖ one LogUp proof per layer (in order), then the range LogUp proof
+//! ‖ per linear layer: relation evaluations (2 + 2·limbs E) ‖ matmul sumcheck (kv·3 E) ‖ 2 E
+//! ‖ batched opening of the witness commitment ‖ batched opening of the model commitment
+//! ```
+//! with a batched opening = sumcheck (`D·3` E) ‖ 1 E ‖ PCS opening. Every
+//! size follows from the verifying key and the statement (the circuit) except
+//! the PCS column and sibling counts, which are length-prefixed and bounded.
+
+use super::InferVerifyError;
+use super::circuit::{Circuit, Layer};
+use super::key::{Stage, VerifyingKey};
+use super::opening::BatchProof;
+use super::statement::Statement;
+use super::{LOOKUP_COLUMNS_LINEAR, VALUE_VARS};
+use crate::codec::{Reader, Writer};
+use crate::error::DecodeError;
+use crate::field::E;
+use crate::hash::Digest;
+use crate::logup::{LookupProof, LookupShape};
+use crate::pcs::{Commitment, Shape};
+use crate::sumcheck::{SumcheckProof, SumcheckShape};
+
+/// First bytes of an encoded proof.
+pub const PROOF_MAGIC: &[u8; 8] = b"VERISZKP";
+/// Version of this encoding (and of the protocol it encodes).
+pub const PROOF_FORMAT_VERSION: u32 = 1;
+/// Largest encoded proof accepted.
+pub const MAX_PROOF_BYTES: usize = 64 << 20;
+
+/// A linear layer's part of the proof.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LinearProof {
+    /// `Lc(r), Uc(r), e_0(r) … e_{L−1}(r), f_0(r) … f_{L−1}(r)`.
+    pub relation: Vec<E>,
+    /// `Σ_p X(r_row, p)·W(r_col, p)`.
+    pub sumcheck: SumcheckProof,
+    /// `X(r_row, ρ)`, `W(r_col, ρ)`.
+    pub matmul: [E; 2],
+}
+
+/// A proof that an exact model maps a statement's input to its output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proof {
+    pub(crate) witness_root: Digest,
+    pub(crate) lookups: Vec<LookupProof>,
+    pub(crate) linear: Vec<LinearProof>,
+    pub(crate) witness_opening: BatchProof,
+    pub(crate) model_opening: BatchProof,
+}
+
+/// The shapes of every lookup of a circuit, layers first, then the range lookup.
+pub(crate) fn lookup_shapes(circuit: &Circuit) -> Vec<LookupShape> {
+    let mut shapes: Vec<LookupShape> = circuit
+        .layers
+        .iter()
+        .map(|layer| match layer {
+            Layer::Linear(l) => LookupShape {
+                witness_vars: l.out_dims.vars(),
+                table_vars: l.out_dims.col_vars + VALUE_VARS,
+                columns: LOOKUP_COLUMNS_LINEAR,
+            },
+            Layer::Relu(r) => LookupShape {
+                witness_vars: r.dims.vars(),
+                table_vars: VALUE_VARS,
+                columns: 2,
+            },
+        })
+        .collect();
+    shapes.push(LookupShape {
+        witness_vars: circuit.range_region.log_size,
+        table_vars: VALUE_VARS,
+        columns: 1,
+    });
+    shapes
+}
+
+/// The witness commitment's shape for a circuit.
+pub(crate) fn witness_commitment(vk: &VerifyingKey, circuit: &Circuit, root: Digest) -> Commitment {
+    Commitment {
+        root,
+        shape: Shape::new(circuit.witness_vars, 1, vk.params),
+    }
+}
+
+impl Proof {
+    /// The canonical encoding.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.bytes(PROOF_MAGIC);
+        w.u32(PROOF_FORMAT_VERSION);
+        w.digest(&self.witness_root);
+        self.lookups.iter().for_each(|l| l.write(&mut w));
+        for l in &self.linear {
+            w.fields(&l.relation);
+            l.sumcheck.write(&mut w);
+            w.fields(&l.matmul);
+        }
+        self.witness_opening.write(&mut w);
+        self.model_opening.write(&mut w);
+        w.finish()
+    }
+
+    /// Decodes a proof for `statement` under `vk` (the circuit fixes every size).
+    pub fn decode(bytes: &[u8], vk: &VerifyingKey, statement: &Statement) -> Result<Self, InferVerifyError> {
+        if bytes.len() > MAX_PROOF_BYTES {
+            return Err(DecodeError::TooLarge {
+                what: "proof bytes",
+                got: bytes.len() as u64,
+                max: MAX_PROOF_BYTES as u64,
+            }
+            .into());
+        }
+        let circuit = Circuit::new(vk, &statement.input.shape)?;
+        Ok(Self::read(bytes, vk, &circuit)?)
+    }
+
+    pub(crate) fn read(bytes: &[u8], vk: &VerifyingKey, circuit: &Circuit) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(bytes);
+        if r.bytes(8)? != PROOF_MAGIC {
+            return Err(DecodeError::Invalid("not an inference proof (magic)"));
+        }
+        let version = r.u32()?;
+        if version != PROOF_FORMAT_VERSION {
+            return Err(DecodeError::Mismatch {
+                what: "proof format version",
+                expected: u64::from(PROOF_FORMAT_VERSION),
+                got: u64::from(version),
+            });
+        }
+        let witness_root = r.digest()?;
+        let lookups = lookup_shapes(circuit)
+            .into_iter()
+            .map(|shape| LookupProof::read(&mut r, shape))
+            .collect::<Result<_, _>>()?;
+        let mut linear = Vec::new();
+        for layer in &circuit.layers {
+            let Layer::Linear(l) = layer else { continue };
+            let Stage::Linear(key) = &vk.stages[l.stage] else {
+                return Err(DecodeError::Invalid("circuit and key disagree"));
+            };
+            let relation = r.fields(2 + 2 * key.limbs())?;
+            let shape = SumcheckShape {
+                num_vars: l.in_dims.col_vars,
+                degree: 2,
+            };
+            let sumcheck = SumcheckProof::read(&mut r, shape)?;
+            let matmul = [r.field()?, r.field()?];
+            linear.push(LinearProof {
+                relation,
+                sumcheck,
+                matmul,
+            });
+        }
+        let witness_opening = BatchProof::read(&mut r, &witness_commitment(vk, circuit, witness_root))?;
+        let model_opening = BatchProof::read(&mut r, &vk.model_commitment())?;
+        r.finish()?;
+        Ok(Self {
+            witness_root,
+            lookups,
+            linear,
+            witness_opening,
+            model_opening,
+        })
+    }
+}

@@ -1,0 +1,293 @@
+//! The inference prover: runs the exact engine with a trace observer, builds
+//! the witness, and proves it in the verifier's transcript order.
+
+use thiserror::Error;
+use veris_core::TensorMap;
+use veris_engine::exact::{ExactError, ExactModel, ExactOutputs};
+
+use super::circuit::{Layer, LinearLayer};
+use super::claims::ClaimSink;
+use super::error::StatementError;
+use super::key::Stage;
+use super::opening::prover::prove_batch;
+use super::proof::{LinearProof, Proof};
+use super::setup::ProverKey;
+use super::statement::{QuantTensor, Statement};
+use super::verify::{bias_term, linear_layers, recombine, start_transcript};
+use super::witness::{LayerWitness, LinearWitness, Recorder, Witness};
+use super::{LOOKUP_COLUMNS_LINEAR, QMIN};
+use crate::error::ProverError;
+use crate::field::{E, F, Field};
+use crate::hash::Hasher;
+use crate::logup::prover::{LookupWitness, prove as prove_lookup};
+use crate::mle::{eq_table, evaluate};
+use crate::pcs::prover::commit;
+use crate::sumcheck::prover::{ProductTerm, SumOfProducts, prove as prove_sumcheck};
+use crate::transcript::Transcript;
+
+/// Why no proof was produced.
+#[derive(Debug, Error)]
+pub enum ProveError {
+    /// The model is not the one the key was made for.
+    #[error("the model's id differs from the proving key's")]
+    ModelMismatch,
+    /// The engine refused the run.
+    #[error("exact engine: {0}")]
+    Engine(#[from] ExactError),
+    /// The trace disagrees with the program (a bug in the engine or the prover, never expected).
+    #[error("trace of op {op} disagrees with the program at element {index}")]
+    TraceMismatch {
+        /// The op index.
+        op: usize,
+        /// The first differing element.
+        index: usize,
+    },
+    /// The run's statement does not fit the key.
+    #[error("statement: {0}")]
+    Statement(#[from] StatementError),
+    /// A sub-prover refused its inputs.
+    #[error("prover: {0}")]
+    Prover(#[from] ProverError),
+}
+
+/// An exact run with its proof.
+#[derive(Debug, Clone)]
+pub struct Proved {
+    /// The engine's outputs (as from [`ExactModel::run`]).
+    pub outputs: ExactOutputs,
+    /// What the proof asserts.
+    pub statement: Statement,
+    /// The proof.
+    pub proof: Proof,
+}
+
+/// Runs `model` on `inputs` with the engine and proves the run.
+pub fn prove<H: Hasher>(pk: &ProverKey<H>, model: &ExactModel, inputs: &TensorMap) -> Result<Proved, ProveError> {
+    let witness = witness::<H>(pk, model, inputs)?;
+    let proof = prove_witness(pk, &witness.1)?;
+    Ok(Proved {
+        outputs: witness.0,
+        statement: witness.1.statement,
+        proof,
+    })
+}
+
+/// Runs `model` on `inputs` and returns its outputs and the honest witness.
+pub fn witness<H: Hasher>(
+    pk: &ProverKey<H>,
+    model: &ExactModel,
+    inputs: &TensorMap,
+) -> Result<(ExactOutputs, Witness), ProveError> {
+    if model.id().to_cid_bytes() != pk.vk.model_id {
+        return Err(ProveError::ModelMismatch);
+    }
+    let mut trace = Recorder::default();
+    let outputs = model.run_traced(inputs, &mut trace)?;
+    let tensor = |t: &veris_engine::exact::IntTensor| QuantTensor {
+        shape: t.shape.clone(),
+        data: t.data.clone(),
+    };
+    let mismatch = || ProveError::TraceMismatch { op: 0, index: 0 };
+    let statement = Statement {
+        model_id: pk.vk.model_id,
+        input: tensor(trace.input.as_ref().ok_or_else(mismatch)?),
+        output: tensor(&trace.ops.last().ok_or_else(mismatch)?.1),
+    };
+    let witness = Witness::from_trace(pk, statement, &trace)?;
+    Ok((outputs, witness))
+}
+
+fn to_f(v: &[i64]) -> Vec<F> {
+    v.iter().map(|&x| F::from_i64(x)).collect()
+}
+
+fn to_f_u(v: &[u64]) -> Vec<F> {
+    v.iter().map(|&x| F::new(x)).collect()
+}
+
+/// Proves `witness` as it stands. Never checks it: an altered witness yields
+/// a proof the verifier rejects (what the malicious-prover tests rely on).
+pub fn prove_witness<H: Hasher>(pk: &ProverKey<H>, witness: &Witness) -> Result<Proof, ProveError> {
+    let circuit = &witness.circuit;
+    let mut t = start_transcript::<H>(&pk.vk, &witness.statement);
+    let big = pack(witness);
+    let (commitment, data) = commit::<H>(std::slice::from_ref(&big), pk.vk.params)?;
+    t.absorb_digest(b"inference/witness-commitment", &commitment.root);
+    let roots = [commitment.root];
+    let mut sink = ClaimSink::new(&witness.statement, false);
+
+    let mut lookups = Vec::with_capacity(circuit.layers.len() + 1);
+    let mut tables = pk.tables.iter();
+    for (i, (layer, lw)) in circuit.layers.iter().zip(&witness.layers).enumerate() {
+        let (columns, table, mult) = match (layer, lw) {
+            (Layer::Linear(l), LayerWitness::Linear(w)) => {
+                let t = tables.next().expect("one table per linear stage");
+                let nv = l.out_dims.col_vars;
+                let chan = (0..1u64 << l.out_dims.vars())
+                    .map(|i| F::new(i & ((1 << nv) - 1)))
+                    .collect();
+                let columns = vec![chan, to_f(&w.output), to_f(&w.lower), to_f(&w.upper)];
+                let table = vec![
+                    (0..1u64 << (nv + 8)).map(|i| F::new(i >> 8)).collect(),
+                    (0..1i64 << (nv + 8)).map(|i| F::from_i64((i & 255) + QMIN)).collect(),
+                    to_f(&t.lower),
+                    to_f(&t.upper),
+                ];
+                debug_assert_eq!(columns.len(), LOOKUP_COLUMNS_LINEAR);
+                (columns, table, to_f_u(&w.multiplicities))
+            }
+            (Layer::Relu(_), LayerWitness::Relu(w)) => {
+                let values: Vec<i64> = (0..256).map(|u| u + QMIN).collect();
+                let relu: Vec<i64> = values.iter().map(|&v| v.max(0)).collect();
+                let columns = vec![to_f(&witness.layer_input(i)), to_f(&w.output)];
+                (columns, vec![to_f(&values), to_f(&relu)], to_f_u(&w.multiplicities))
+            }
+            _ => return Err(shape_error("witness layers do not follow the circuit")),
+        };
+        let lw = LookupWitness {
+            columns: &columns,
+            table: &table,
+            multiplicities: &mult,
+        };
+        let (proof, claims) = prove_lookup(&mut t, &roots, lw)?;
+        match layer {
+            Layer::Linear(l) => sink.linear_lookup(l, &claims),
+            Layer::Relu(r) => sink.relu_lookup(r, &claims),
+        }
+        .expect("the prover's sink checks nothing");
+        lookups.push(proof);
+    }
+    let region = vec![big[circuit.range_region.range()].to_vec()];
+    let range_table = vec![(0..256u64).map(F::new).collect()];
+    let mult = to_f_u(&witness.range_multiplicities);
+    let lw = LookupWitness {
+        columns: &region,
+        table: &range_table,
+        multiplicities: &mult,
+    };
+    let (proof, claims) = prove_lookup(&mut t, &roots, lw)?;
+    sink.range_lookup(circuit, &claims)
+        .expect("the prover's sink checks nothing");
+    lookups.push(proof);
+
+    let mut linear = Vec::new();
+    let linear_witnesses = witness.layers.iter().enumerate().filter_map(|(i, w)| match w {
+        LayerWitness::Linear(w) => Some((i, w)),
+        LayerWitness::Relu(_) => None,
+    });
+    for (l, (i, w)) in linear_layers(circuit).into_iter().zip(linear_witnesses) {
+        linear.push(prove_linear(&mut t, &mut sink, pk, l, w, &witness.layer_input(i))?);
+    }
+    let witness_opening = prove_batch(&mut t, b"witness", &commitment, &data, &big, &sink.witness)?;
+    let model_opening = prove_batch(
+        &mut t,
+        b"model",
+        &pk.model_commitment,
+        &pk.model_data,
+        &pk.model_poly,
+        &sink.model,
+    )?;
+    Ok(Proof {
+        witness_root: commitment.root,
+        lookups,
+        linear,
+        witness_opening,
+        model_opening,
+    })
+}
+
+fn shape_error(detail: &str) -> ProveError {
+    ProveError::Prover(ProverError::InvalidInput {
+        what: "inference witness",
+        detail: detail.into(),
+    })
+}
+
+/// The witness polynomial: every committed table at its slot.
+fn pack(w: &Witness) -> Vec<F> {
+    let c = &w.circuit;
+    let mut big = vec![F::ZERO; 1 << c.witness_vars];
+    let mut put = |slot: super::slots::Slot, values: Vec<F>| {
+        for (dst, v) in big[slot.range()].iter_mut().zip(values) {
+            *dst = v;
+        }
+    };
+    for (layer, lw) in c.layers.iter().zip(&w.layers) {
+        match (layer, lw) {
+            (Layer::Linear(l), LayerWitness::Linear(lw)) => {
+                if let super::circuit::Source::Witness(s) = l.output {
+                    put(s, to_f(&lw.output));
+                }
+                put(l.lower, to_f(&lw.lower));
+                put(l.upper, to_f(&lw.upper));
+                for (&s, v) in l
+                    .e_limbs
+                    .iter()
+                    .zip(&lw.e_limbs)
+                    .chain(l.f_limbs.iter().zip(&lw.f_limbs))
+                {
+                    put(s, to_f(v));
+                }
+                put(l.multiplicities, to_f_u(&lw.multiplicities));
+            }
+            (Layer::Relu(r), LayerWitness::Relu(rw)) => {
+                if let super::circuit::Source::Witness(s) = r.output {
+                    put(s, to_f(&rw.output));
+                }
+                put(r.multiplicities, to_f_u(&rw.multiplicities));
+            }
+            _ => {}
+        }
+    }
+    put(c.range_multiplicities, to_f_u(&w.range_multiplicities));
+    big
+}
+
+/// `Σ_rows eq(point, row) · m[row]` for a row-major matrix `m` with rows of `width`.
+fn fold_rows(m: &[i64], width: usize, point: &[E]) -> Vec<E> {
+    let mut out = vec![E::ZERO; width];
+    for (e, row) in eq_table(point).into_iter().zip(m.chunks_exact(width)) {
+        for (o, &v) in out.iter_mut().zip(row) {
+            *o += e.mul_base(F::from_i64(v));
+        }
+    }
+    out
+}
+
+fn prove_linear<H: Hasher>(
+    t: &mut Transcript<H>,
+    sink: &mut ClaimSink<'_>,
+    pk: &ProverKey<H>,
+    l: &LinearLayer,
+    w: &LinearWitness,
+    x: &[i64],
+) -> Result<LinearProof, ProveError> {
+    let Stage::Linear(key) = &pk.vk.stages[l.stage] else {
+        unreachable!("linear stage")
+    };
+    let r = t.challenge_exts(b"inference/layer-point", l.out_dims.vars());
+    let mut relation = vec![evaluate(&to_f(&w.lower), &r), evaluate(&to_f(&w.upper), &r)];
+    relation.extend(w.e_limbs.iter().chain(&w.f_limbs).map(|v| evaluate(&to_f(v), &r)));
+    t.absorb_fields(b"inference/relation", &relation);
+    sink.relation(l, &r, &relation);
+    let limbs = l.e_limbs.len();
+    let acc = relation[0] + recombine(&relation[2..2 + limbs]);
+    let (r_row, r_col) = r.split_at(l.out_dims.row_vars);
+    let target = acc - bias_term(key, l, r_row, r_col);
+    let kp = 1usize << l.in_dims.col_vars;
+    let tables = vec![fold_rows(x, kp, r_row), fold_rows(&w.weights, kp, r_col)];
+    let terms = vec![ProductTerm {
+        coeff: E::ONE,
+        factors: vec![0, 1],
+    }];
+    let out = prove_sumcheck(t, SumOfProducts::new(tables, terms)?, target);
+    let matmul = [out.final_evals[0], out.final_evals[1]];
+    t.absorb_fields(b"inference/matmul-evals", &matmul);
+    sink.matmul(l, r_row, r_col, &out.point, matmul)
+        .expect("the prover's sink checks nothing");
+    Ok(LinearProof {
+        relation,
+        sumcheck: out.proof,
+        matmul,
+    })
+}

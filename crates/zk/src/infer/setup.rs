@@ -1,0 +1,230 @@
+//! Setup: from an exact model to its proving and verifying keys.
+//!
+//! Deterministic (anyone holding the model recomputes the same verifying
+//! key) and transparent (no secrets). The model commitment packs, per linear
+//! layer, the weights and both threshold tables (`docs/proof-system.md` §9.3) into one
+//! polynomial; it is made once per model and reused by every proof.
+
+use thiserror::Error;
+use veris_core::spec::Dim;
+use veris_engine::exact::{Bits, ExactModel, ExactOp, Linear};
+
+use super::circuit::{Circuit, ceil_log2, model_layout};
+use super::error::StatementError;
+use super::key::{InputDim, LinearKey, RequantParams, Stage, VerifyingKey};
+use super::tables::{VALUES, thresholds};
+use super::{MAX_ACC_BOUND, QMAX, QMIN, SEMANTICS_VERSION};
+use crate::error::ProverError;
+use crate::field::{F, Field};
+use crate::hash::Hasher;
+use crate::pcs::prover::{CommittedData, commit};
+use crate::pcs::{Commitment, PcsParams};
+
+/// Why a model cannot be set up for proving.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SetupError {
+    /// The model uses something this proof system does not handle yet.
+    #[error("not yet provable: {0}")]
+    NotYetProvable(String),
+    /// A layer's accumulators could exceed the bound that keeps field arithmetic exact.
+    #[error("op {op}: accumulator bound {bound} exceeds 2^40")]
+    AccumulatorBound {
+        /// The op index.
+        op: usize,
+        /// `max_j (128·Σ|w_jp| + |bias_j|)`.
+        bound: u128,
+    },
+    /// The model's program does not fit the circuit limits.
+    #[error("circuit: {0}")]
+    Circuit(#[from] StatementError),
+    /// Committing failed.
+    #[error("commitment: {0}")]
+    Commit(#[from] ProverError),
+}
+
+/// A linear layer's private tables.
+#[derive(Debug, Clone)]
+pub(crate) struct LinearTables {
+    /// `n × k` weights as in the model.
+    pub weights: Vec<i16>,
+    /// `L_j(v)` at `j·256 + v + 128`, for `j < 2^nv` (padded channels: `g ≡ 0`).
+    pub lower: Vec<i64>,
+    /// `U_j(v)`, same layout.
+    pub upper: Vec<i64>,
+}
+
+/// What the prover needs besides the model: the verifying key, the model's
+/// tables and the committed model polynomial.
+#[derive(Debug, Clone)]
+pub struct ProverKey<H: Hasher> {
+    pub(crate) vk: VerifyingKey,
+    /// One per linear stage, in order.
+    pub(crate) tables: Vec<LinearTables>,
+    pub(crate) model_poly: Vec<F>,
+    pub(crate) model_commitment: Commitment,
+    pub(crate) model_data: CommittedData<H>,
+}
+
+impl<H: Hasher> ProverKey<H> {
+    /// The matching verifying key.
+    pub fn verifying_key(&self) -> &VerifyingKey {
+        &self.vk
+    }
+}
+
+/// Derives both keys from `model`; refuses programs v1 cannot prove.
+pub fn setup<H: Hasher>(model: &ExactModel, params: PcsParams) -> Result<(ProverKey<H>, VerifyingKey), SetupError> {
+    let stages = stages_of(model)?;
+    let layout = model_layout(&stages)?;
+    let mut poly = vec![F::ZERO; 1 << layout.num_vars];
+    let mut tables = Vec::new();
+    let linears = model.ops().iter().filter_map(|op| match op {
+        ExactOp::Linear(l) => Some(l),
+        _ => None,
+    });
+    let keys = stages.iter().filter_map(|s| match s {
+        Stage::Linear(k) => Some(k),
+        _ => None,
+    });
+    for ((l, key), slots) in linears.zip(keys).zip(&layout.linear) {
+        let t = linear_tables(l, key);
+        let kp = 1usize << ceil_log2(key.k as usize);
+        for (j, row) in t.weights.chunks_exact(key.k as usize).enumerate() {
+            for (p, &w) in row.iter().enumerate() {
+                poly[slots.weights.offset + j * kp + p] = F::from_i64(i64::from(w));
+            }
+        }
+        for (slot, values) in [(slots.lower_table, &t.lower), (slots.upper_table, &t.upper)] {
+            for (dst, &v) in poly[slot.offset..].iter_mut().zip(values) {
+                *dst = F::from_i64(v);
+            }
+        }
+        tables.push(t);
+    }
+    let (model_commitment, model_data) = commit::<H>(std::slice::from_ref(&poly), params)?;
+    let vk = VerifyingKey {
+        hash: H::NAME.to_string(),
+        model_id: model.id().to_cid_bytes(),
+        semantics_version: SEMANTICS_VERSION,
+        params,
+        input: model.inputs()[0]
+            .spec
+            .shape
+            .iter()
+            .map(|d| match d {
+                Dim::Fixed(v) => InputDim::Fixed(*v),
+                Dim::Symbol(_) => InputDim::Symbolic,
+            })
+            .collect(),
+        stages,
+        model_root: model_commitment.root,
+        model_vars: layout.num_vars,
+    };
+    vk.check().map_err(SetupError::NotYetProvable)?;
+    // The circuit must exist for some input: try every symbolic dimension at 1.
+    let probe: Vec<usize> = vk
+        .input
+        .iter()
+        .map(|d| match d {
+            InputDim::Fixed(v) => *v as usize,
+            InputDim::Symbolic => 1,
+        })
+        .collect();
+    Circuit::new(&vk, &probe)?;
+    let pk = ProverKey {
+        vk: vk.clone(),
+        tables,
+        model_poly: poly,
+        model_commitment,
+        model_data,
+    };
+    Ok((pk, vk))
+}
+
+/// The program as a chain of stages, or why it is not one v1 can prove.
+fn stages_of(model: &ExactModel) -> Result<Vec<Stage>, SetupError> {
+    let refuse = |what: String| Err(SetupError::NotYetProvable(what));
+    if model.bits() != Bits::B8 {
+        return refuse("16-bit models (the threshold tables would have 2^16 rows per channel)".into());
+    }
+    if model.inputs().len() != 1 || model.outputs().len() != 1 {
+        return refuse("models with several inputs or outputs".into());
+    }
+    let base = (model.inputs().len() + model.consts().len()) as u32;
+    let mut current = 0u32;
+    let mut stages = Vec::with_capacity(model.ops().len());
+    for (i, op) in model.ops().iter().enumerate() {
+        if op.operands() != [current] {
+            return refuse(format!(
+                "op {i} ({}) does not read the previous op's output only",
+                op.name()
+            ));
+        }
+        stages.push(match op {
+            ExactOp::Linear(l) => Stage::Linear(linear_key(i, l)?),
+            ExactOp::Relu { .. } => Stage::Relu,
+            ExactOp::Reshape { shape, .. } => Stage::Reshape(shape.clone()),
+            ExactOp::Flatten { axis, .. } => Stage::Flatten(*axis),
+            other => return refuse(format!("op {i} ({})", other.name())),
+        });
+        current = base + i as u32;
+    }
+    if model.outputs()[0].value != current {
+        return refuse("the output is not the last op's value".into());
+    }
+    Ok(stages)
+}
+
+fn linear_key(op: usize, l: &Linear) -> Result<LinearKey, SetupError> {
+    let k = l.k as usize;
+    // Activations lie in [−128, 127], so |x·w| ≤ 128·|w|.
+    let bound = l
+        .weights
+        .chunks_exact(k)
+        .zip(&l.bias)
+        .map(|(row, b)| {
+            let s: u128 = row.iter().map(|w| u128::from(w.unsigned_abs())).sum();
+            128 * s + u128::from(b.unsigned_abs())
+        })
+        .max()
+        .unwrap_or(0);
+    if bound > u128::from(MAX_ACC_BOUND) {
+        return Err(SetupError::AccumulatorBound { op, bound });
+    }
+    Ok(LinearKey {
+        k: l.k,
+        n: l.n,
+        relu: l.relu,
+        acc_bound: bound as u64,
+        bias: l.bias.clone(),
+        requant: l
+            .requant
+            .iter()
+            .map(|r| RequantParams {
+                multiplier: r.multiplier,
+                shift: r.shift,
+            })
+            .collect(),
+    })
+}
+
+fn linear_tables(l: &Linear, key: &LinearKey) -> LinearTables {
+    let bound = key.acc_bound as i64;
+    let floor = if l.relu { 0 } else { QMIN };
+    let channels = 1usize << ceil_log2(l.n as usize);
+    let mut lower = Vec::with_capacity(channels * VALUES);
+    let mut upper = Vec::with_capacity(channels * VALUES);
+    for j in 0..channels {
+        let (lo, up) = match l.requant.get(j) {
+            Some(r) => thresholds(|a| r.apply_sat(a, floor, QMAX), bound),
+            None => thresholds(|_| 0, bound),
+        };
+        lower.extend(lo);
+        upper.extend(up);
+    }
+    LinearTables {
+        weights: l.weights.clone(),
+        lower,
+        upper,
+    }
+}

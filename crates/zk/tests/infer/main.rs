@@ -1,0 +1,10 @@
+//! Integration tests of the inference proof (one binary): completeness,
+//! a malicious prover, byte mutations and refused models.
+
+mod completeness;
+mod mlp_onnx;
+mod mutation;
+mod pins;
+mod refusals;
+mod soundness;
+mod support;
