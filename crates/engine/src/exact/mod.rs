@@ -60,6 +60,8 @@ mod compile_linear;
 mod compile_nn;
 mod compile_ops;
 mod conv;
+#[cfg(test)]
+mod conv_tests;
 mod elementwise;
 mod embed;
 mod error;
