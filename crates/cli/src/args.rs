@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use veris_core::{Mode, Version};
+use veris_node::net::Multiaddr;
 
 const ABOUT: &str = "Veris: verifiable AI inference. Publish ONNX models, run them with signed receipts, verify them.";
 
@@ -113,6 +114,18 @@ pub enum ModelCommand {
     /// Compile a float ONNX model into an exact (integer) model, stored in
     /// the hub; prints its id. Run it with `veris infer ID --mode exact`
     Compile(CompileArgs),
+    /// Fetch a model by id from the peer network into a running node's hub
+    /// (needs --node URL)
+    Pin(PinArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PinArgs {
+    /// The model's content id
+    pub id: String,
+    /// Name to store it under [default: pinned-<end of the id>]
+    #[arg(long)]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -215,4 +228,22 @@ pub struct StartArgs {
     /// Address to listen on (port 0 picks a free port)
     #[arg(long, default_value = "127.0.0.1:7878", value_name = "ADDR")]
     pub listen: SocketAddr,
+    /// libp2p addresses to listen on (repeatable)
+    #[arg(
+        long = "p2p-listen",
+        value_name = "MULTIADDR",
+        num_args = 1..,
+        default_values = ["/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"],
+        conflicts_with = "no_p2p"
+    )]
+    pub p2p_listen: Vec<Multiaddr>,
+    /// Peers to join the network through, each ending in /p2p/PEER_ID (repeatable)
+    #[arg(long, value_name = "MULTIADDR", num_args = 1.., conflicts_with = "no_p2p")]
+    pub bootstrap: Vec<Multiaddr>,
+    /// Discover peers on the local network by multicast DNS
+    #[arg(long, conflicts_with = "no_p2p")]
+    pub mdns: bool,
+    /// Do not join the peer network (HTTP only)
+    #[arg(long)]
+    pub no_p2p: bool,
 }

@@ -25,6 +25,8 @@ pub trait Backend {
     fn remove_model(&self, reference: &str) -> anyhow::Result<Vec<ModelRecord>>;
     /// Compiles a float model into an exact model stored beside it.
     fn compile_model(&self, reference: &str, req: CompileRequest) -> anyhow::Result<CompileResponse>;
+    /// Fetches model `id` from the node's peers into its hub.
+    fn pin_model(&self, id: &str, name: Option<&str>) -> anyhow::Result<AddModelResponse>;
     fn infer(&self, req: InferRequest) -> anyhow::Result<InferResponse>;
     /// The node's report on a receipt; with `req.replay`, re-executed,
     /// using `model_file` instead of the stored model when given.
@@ -59,6 +61,12 @@ impl Backend for Service {
         Ok(Service::compile_model(self, reference, req)?)
     }
 
+    fn pin_model(&self, _id: &str, _name: Option<&str>) -> anyhow::Result<AddModelResponse> {
+        Err(bad_input(
+            "pinning fetches from the peer network of a running node; start one with `veris node start` and pass --node URL",
+        ))
+    }
+
     fn infer(&self, req: InferRequest) -> anyhow::Result<InferResponse> {
         Ok(Service::infer(self, req)?)
     }
@@ -91,6 +99,10 @@ impl Backend for Client {
 
     fn compile_model(&self, reference: &str, req: CompileRequest) -> anyhow::Result<CompileResponse> {
         Ok(Client::compile_model(self, reference, &req)?)
+    }
+
+    fn pin_model(&self, id: &str, name: Option<&str>) -> anyhow::Result<AddModelResponse> {
+        Ok(Client::pin_model(self, id, name)?)
     }
 
     fn infer(&self, req: InferRequest) -> anyhow::Result<InferResponse> {

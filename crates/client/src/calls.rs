@@ -1,7 +1,8 @@
 //! Node status, inference and verification endpoints.
 
 use veris_core::api::{
-    CompileRequest, CompileResponse, Health, InferRequest, InferResponse, VerifyRequest, VerifyResponse,
+    AddModelResponse, CompileRequest, CompileResponse, Health, InferRequest, InferResponse, VerifyRequest,
+    VerifyResponse,
 };
 
 use crate::client::{Client, read_limited};
@@ -39,6 +40,20 @@ impl Client {
                 .post(self.url(&["v1", "models", reference, "compile"]))
                 .json(request),
             "compile response",
+        )
+    }
+
+    /// `POST /v1/models/pin`: the node fetches model `id` from its peers
+    /// (verified against the id) and adds it to its hub, named `name` or
+    /// `pinned-<id suffix>`.
+    pub fn pin_model(&self, id: &str, name: Option<&str>) -> Result<AddModelResponse, ClientError> {
+        let mut body = serde_json::json!({ "id": id });
+        if let Some(name) = name {
+            body["name"] = serde_json::Value::from(name);
+        }
+        self.json(
+            self.http().post(self.url(&["v1", "models", "pin"])).json(&body),
+            "pin response",
         )
     }
 

@@ -27,6 +27,10 @@ pub enum NodeError {
     Busy { limit: usize },
     #[error("invalid receipt: {0}")]
     Receipt(#[from] DecodeError),
+    #[error("peer network: {0}")]
+    Peers(String),
+    #[error("the peer network is disabled on this node (started with --no-p2p)")]
+    P2pDisabled,
     #[error("the node could not {action}: {reason}")]
     Internal { action: &'static str, reason: String },
 }
@@ -54,7 +58,7 @@ impl NodeError {
             NodeError::Engine(EngineError::Timeout { .. }) => "inference_timeout",
             NodeError::Engine(_) => "inference_failed",
             NodeError::Exact(e) => match e {
-                ExactError::Input(_) => "invalid_input",
+                ExactError::Input(_) | ExactError::IndexOutOfRange { .. } => "invalid_input",
                 ExactError::Calibration { .. } => "invalid_calibration",
                 ExactError::UnsupportedOp { .. } | ExactError::Unsupported { .. } => "unsupported_op",
                 ExactError::Quantization { .. } => "quantization_failed",
@@ -66,6 +70,8 @@ impl NodeError {
             NodeError::TooLarge { .. } => "payload_too_large",
             NodeError::Busy { .. } => "busy",
             NodeError::Receipt(_) => "invalid_receipt",
+            NodeError::P2pDisabled => "p2p_disabled",
+            NodeError::Peers(_) => "peer_unavailable",
             NodeError::Internal { .. } => "internal",
         }
     }
@@ -83,9 +89,33 @@ impl NodeError {
             | "unsupported_op"
             | "quantization_failed" => 422,
             "inference_timeout" => 504,
-            "busy" => 503,
+            "busy" | "p2p_disabled" => 503,
+            "peer_unavailable" => 502,
             "bad_request" | "invalid_reference" | "invalid_receipt" => 400,
             _ => 500,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_out_of_range_index_is_the_callers_fault() {
+        let error = NodeError::Exact(ExactError::IndexOutOfRange {
+            input: "input_ids".into(),
+            position: 3,
+            value: 50_000,
+            size: 30_522,
+        });
+        assert_eq!(error.code(), "invalid_input");
+        assert_eq!(error.status(), 422);
+    }
+
+    #[test]
+    fn a_corrupt_encoding_stays_an_invalid_model() {
+        let error = NodeError::Exact(ExactError::Encoding { reason: "x".into() });
+        assert_eq!(error.code(), "invalid_model");
     }
 }

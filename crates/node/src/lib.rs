@@ -10,6 +10,10 @@
 //!   quickstart, benchmarks); [`run_until_signal`] serves until SIGINT or
 //!   SIGTERM (`veris node start`). Both shut down gracefully.
 //!
+//! - [`peer`] joins the libp2p network (`veris-net`): [`peer::start_network`]
+//!   serves the hub's blobs and the node's inference to peers through
+//!   [`peer::ServiceProvider`] and announces the hub's models.
+//!
 //! ## Limits
 //!
 //! Everything from outside is bounded by [`NodeLimits`]: request bodies
@@ -34,13 +38,18 @@ mod error;
 pub mod http;
 mod loaded;
 mod metrics;
+pub mod peer;
+mod pin;
+mod route;
 mod service;
 mod verify;
 
 pub use bundled::{BUNDLED_MODEL, BUNDLED_SAMPLES};
 pub use config::{NodeConfig, NodeLimits};
 pub use error::NodeError;
-pub use http::{RunningNode, router, run_until_signal};
+pub use http::{PeerIdentity, PeerNetwork, RunningNode, router, router_with_network, run_until_signal};
 pub use loaded::{EXACT_FORMAT, ONNX_FORMAT, exact_engine, float_engine};
 pub use metrics::Metrics;
 pub use service::{AddModel, Service};
+/// The peer layer, re-exported for the node's embedders (addresses, configuration).
+pub use veris_net as net;

@@ -220,6 +220,11 @@ impl Service {
         })
     }
 
+    /// The operator key (the peer network's identity).
+    pub(crate) fn key(&self) -> &OperatorKey {
+        &self.key
+    }
+
     /// The hub (for compilation, which stores its result there).
     pub(crate) fn hub(&self) -> &Hub {
         &self.hub

@@ -6,7 +6,7 @@ use serde_json::json;
 use veris_core::api::ModelList;
 use veris_node::AddModel;
 
-use crate::args::{AddArgs, CompileArgs, ModelCommand};
+use crate::args::{AddArgs, CompileArgs, ModelCommand, PinArgs};
 use crate::backend::Backend;
 use crate::exit::bad_input;
 use crate::files::read_json;
@@ -39,6 +39,7 @@ pub fn run(backend: &dyn Backend, cmd: ModelCommand, out: Printer) -> anyhow::Re
             })
         }
         ModelCommand::Compile(args) => compile(backend, args, out),
+        ModelCommand::Pin(args) => pin(backend, args, out),
         ModelCommand::Rm(r) => {
             let removed = backend.remove_model(&r.reference)?;
             let text = removed
@@ -105,6 +106,19 @@ fn compile(backend: &dyn Backend, args: CompileArgs, out: Printer) -> anyhow::Re
             compiled.bits,
             args.model.reference,
             compiled.model.reference()
+        )
+    })
+}
+
+fn pin(backend: &dyn Backend, args: PinArgs, out: Printer) -> anyhow::Result<()> {
+    let pinned = backend.pin_model(&args.id, args.name.as_deref())?;
+    out.emit(&pinned, || {
+        format!(
+            "{}\npinned {} ({}, {} bytes)",
+            pinned.id,
+            pinned.model.reference(),
+            pinned.model.format,
+            pinned.model.size
         )
     })
 }

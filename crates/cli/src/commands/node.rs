@@ -1,9 +1,11 @@
-//! `veris node start`: serve the home directory over HTTP until a signal.
+//! `veris node start`: serve the home directory over HTTP, and to the peer
+//! network unless `--no-p2p`, until a signal.
 
 use std::io::Write as _;
 use std::sync::Arc;
 
 use serde_json::json;
+use veris_node::net::NetConfig;
 
 use crate::args::{Global, StartArgs};
 use crate::backend;
@@ -13,12 +15,28 @@ pub fn start(global: &Global, args: StartArgs, out: Printer) -> anyhow::Result<(
     let service = Arc::new(backend::open_service(global)?);
     let operator = service.operator();
     let home = backend::home_dir(global)?;
+    let p2p = (!args.no_p2p).then(|| NetConfig {
+        listen: args.p2p_listen,
+        bootstrap: args.bootstrap,
+        mdns: args.mdns,
+        ..NetConfig::default()
+    });
     let mut ready_error = None;
-    veris_node::run_until_signal(service, args.listen, |addr| {
+    veris_node::run_until_signal(service, args.listen, p2p, |addr, peer| {
+        let p2p_listen: Vec<String> = peer
+            .iter()
+            .flat_map(|p| p.listen.iter().map(ToString::to_string))
+            .collect();
         // Exactly one line on stdout, flushed at once: scripts and tests
         // read the address from it (with port 0 it is only known now).
         let line = if out.is_json() {
-            json!({"listening": format!("http://{addr}"), "operator": operator}).to_string()
+            json!({
+                "listening": format!("http://{addr}"),
+                "operator": operator,
+                "peer_id": peer.as_ref().map(|p| p.peer_id.to_string()),
+                "p2p_listen": p2p_listen,
+            })
+            .to_string()
         } else {
             format!("listening on http://{addr}")
         };
@@ -31,6 +49,10 @@ pub fn start(global: &Global, args: StartArgs, out: Printer) -> anyhow::Result<(
                 "operator {operator}, home {}; stop with Ctrl-C or SIGTERM",
                 home.display()
             );
+            match &peer {
+                Some(peer) => eprintln!("peer id {}, p2p on {}", peer.peer_id, p2p_listen.join(" ")),
+                None => eprintln!("peer network disabled (--no-p2p)"),
+            }
         }
     })?;
     match ready_error {

@@ -138,6 +138,35 @@ impl Home {
     }
 }
 
+impl Home {
+    /// Starts `veris --json node start --listen 127.0.0.1:0 EXTRA…` on this
+    /// home; returns the node and its ready line.
+    pub fn start_node_json(&self, extra: &[&str]) -> (Node, serde_json::Value) {
+        let mut child = self
+            .command()
+            .args(["--json", "node", "start", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let ready: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("unexpected first line {line:?}: {e}"));
+        let url = ready["listening"].as_str().unwrap().to_string();
+        (
+            Node {
+                child: Some(child),
+                url,
+            },
+            ready,
+        )
+    }
+}
+
 fn run(cmd: &mut Command) -> Run {
     let out = cmd.stdin(Stdio::null()).output().unwrap();
     Run {

@@ -5,6 +5,7 @@ mod common;
 mod exact;
 mod infer;
 mod models;
+mod network;
 mod quickstart;
 mod remote;
 mod verify;

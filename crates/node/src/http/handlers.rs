@@ -6,14 +6,18 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use veris_core::ModelId;
 use veris_core::api::{CompileRequest, InferRequest, ModelList, VerifyRequest};
+use veris_store::StoreError;
 
 use super::body::{read_json, read_limited};
 use super::error::ApiError;
+use super::network::PeerNetwork;
 use crate::error::NodeError;
+use crate::route::forward_infer;
 use crate::service::{AddModel, Service};
 
 type Shared = State<Arc<Service>>;
@@ -116,8 +120,27 @@ pub async fn remove_model(State(s): Shared, Path(reference): Path<String>) -> Re
     Ok(Json(ModelList { models }).into_response())
 }
 
-pub async fn infer(State(s): Shared, body: Body) -> Result<Response, ApiError> {
+/// Runs the model here, or, for a model id this hub does not hold, on a
+/// peer that provides it ([`crate::route`]).
+pub async fn infer(
+    State(s): Shared,
+    Extension(PeerNetwork(net)): Extension<PeerNetwork>,
+    body: Body,
+) -> Result<Response, ApiError> {
     let req: InferRequest = read_json(body, s.config().limits.max_body_bytes as u64).await?;
+    if let Some(net) = net
+        && let Ok(id) = req.model.parse::<ModelId>()
+    {
+        let held = blocking(s.clone(), move |s| match s.show_model(&id.to_string()) {
+            Ok(_) => Ok(true),
+            Err(NodeError::Store(StoreError::NotFound { .. })) => Ok(false),
+            Err(e) => Err(e),
+        })
+        .await?;
+        if !held {
+            return Ok(Json(forward_infer(&s, &net, id, &req).await?).into_response());
+        }
+    }
     Ok(Json(blocking(s, move |s| s.infer(req)).await?).into_response())
 }
 

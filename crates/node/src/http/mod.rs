@@ -5,6 +5,7 @@
 mod body;
 mod error;
 mod handlers;
+mod network;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,11 +19,19 @@ use axum::routing::{get, post};
 use tokio::sync::oneshot;
 
 use crate::error::NodeError;
+use crate::peer::start_network;
 use crate::service::Service;
 use error::ErrorCode;
+pub use network::PeerNetwork;
+use veris_net::{Multiaddr, NetConfig, NetHandle, PeerId};
 
-/// The router of the node's API over `service`.
+/// The router of the node's API over `service`, without a peer network.
 pub fn router(service: Arc<Service>) -> Router {
+    router_with_network(service, PeerNetwork::default())
+}
+
+/// The router of the node's API over `service` and its peer network.
+pub fn router_with_network(service: Arc<Service>, net: PeerNetwork) -> Router {
     Router::new()
         .route("/healthz", get(handlers::health))
         .route("/metrics", get(handlers::metrics))
@@ -35,7 +44,11 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/v1/models/{reference}/compile", post(handlers::compile_model))
         .route("/v1/infer", post(handlers::infer))
         .route("/v1/verify", post(handlers::verify))
+        .route("/v1/network/peers", get(network::peers))
+        .route("/v1/models/pin", post(network::pin))
         .fallback(error::not_found)
+        .layer(middleware::from_fn_with_state(service.clone(), network::reannounce))
+        .layer(axum::Extension(net))
         .layer(middleware::from_fn_with_state(service.clone(), record_metrics))
         .with_state(service)
 }
@@ -81,6 +94,7 @@ async fn bind(listen: SocketAddr) -> Result<tokio::net::TcpListener, NodeError> 
 #[derive(Debug)]
 pub struct RunningNode {
     addr: SocketAddr,
+    net: Option<NetHandle>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -88,12 +102,27 @@ pub struct RunningNode {
 impl RunningNode {
     /// Binds `listen` (port 0 picks a free port) and serves in the background.
     pub fn start(service: Arc<Service>, listen: SocketAddr) -> Result<RunningNode, NodeError> {
+        RunningNode::start_with_network(service, listen, None)
+    }
+
+    /// As [`RunningNode::start`], also joining the peer network with `p2p`
+    /// (see [`crate::peer::start_network`]) on the server's runtime.
+    pub fn start_with_network(
+        service: Arc<Service>,
+        listen: SocketAddr,
+        p2p: Option<NetConfig>,
+    ) -> Result<RunningNode, NodeError> {
         let rt = runtime()?;
         let listener = rt.block_on(bind(listen))?;
         let addr = listener.local_addr().map_err(|e| NodeError::Internal {
             action: "read its address",
             reason: e.to_string(),
         })?;
+        let net = match p2p {
+            Some(config) => Some(rt.block_on(start_network(service.clone(), config))?),
+            None => None,
+        };
+        let app = router_with_network(service, PeerNetwork(net.clone()));
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("veris-node-http".into())
@@ -102,9 +131,7 @@ impl RunningNode {
                     let shutdown = async move {
                         let _ = stopped.await;
                     };
-                    let _ = axum::serve(listener, router(service))
-                        .with_graceful_shutdown(shutdown)
-                        .await;
+                    let _ = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
                 });
             })
             .map_err(|e| NodeError::Internal {
@@ -113,9 +140,15 @@ impl RunningNode {
             })?;
         Ok(RunningNode {
             addr,
+            net,
             stop: Some(stop),
             thread: Some(thread),
         })
+    }
+
+    /// The node's peer network, if it was started with one.
+    pub fn network(&self) -> Option<&NetHandle> {
+        self.net.as_ref()
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -148,12 +181,23 @@ impl Drop for RunningNode {
     }
 }
 
-/// Serves on `listen` until SIGINT or SIGTERM, then shuts down gracefully.
-/// `on_ready` is called with the bound address once the node accepts connections.
+/// The peer identity of a node that joined the network.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerIdentity {
+    pub peer_id: PeerId,
+    /// Listen addresses, each ending in `/p2p/<peer id>`.
+    pub listen: Vec<Multiaddr>,
+}
+
+/// Serves on `listen` until SIGINT or SIGTERM, then shuts down gracefully;
+/// with `p2p`, the node also joins the peer network. `on_ready` is called
+/// with the bound address (and the peer identity) once the node accepts
+/// connections.
 pub fn run_until_signal(
     service: Arc<Service>,
     listen: SocketAddr,
-    on_ready: impl FnOnce(SocketAddr),
+    p2p: Option<NetConfig>,
+    on_ready: impl FnOnce(SocketAddr, Option<PeerIdentity>),
 ) -> Result<(), NodeError> {
     let rt = runtime()?;
     rt.block_on(async move {
@@ -162,14 +206,31 @@ pub fn run_until_signal(
             action: "read its address",
             reason: e.to_string(),
         })?;
-        on_ready(addr);
-        axum::serve(listener, router(service))
+        let net = match p2p {
+            Some(config) => Some(start_network(service.clone(), config).await?),
+            None => None,
+        };
+        let identity = match &net {
+            Some(net) => Some(PeerIdentity {
+                peer_id: net.local_peer_id(),
+                listen: net.listen_addrs().await.map_err(|e| NodeError::Internal {
+                    action: "read its peer addresses",
+                    reason: e.to_string(),
+                })?,
+            }),
+            None => None,
+        };
+        on_ready(addr, identity);
+        let served = axum::serve(listener, router_with_network(service, PeerNetwork(net.clone())))
             .with_graceful_shutdown(shutdown_signal())
-            .await
-            .map_err(|e| NodeError::Internal {
-                action: "serve",
-                reason: e.to_string(),
-            })
+            .await;
+        if let Some(net) = net {
+            net.shutdown().await;
+        }
+        served.map_err(|e| NodeError::Internal {
+            action: "serve",
+            reason: e.to_string(),
+        })
     })
 }
 

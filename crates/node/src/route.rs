@@ -1,0 +1,99 @@
+//! Forwarding an inference the node cannot serve itself: `POST /v1/infer`
+//! for a model id this hub does not hold goes over libp2p to the peers
+//! that announce the model, one after the other (at most
+//! [`MAX_ATTEMPTS`]), within the node's inference timeout in all.
+//!
+//! A peer's answer is accepted only if it is an inference response for
+//! that model whose receipt verifies (format, digests, signature); it is
+//! returned unchanged, signed by the peer's operator key. A peer that fails
+//! or answers with anything else is skipped for the next one. Peers are
+//! tried in the order the network lists them (announced capacity is not
+//! used to order them in this version).
+
+use std::time::Instant;
+
+use veris_core::ModelId;
+use veris_core::api::{InferRequest, InferResponse};
+use veris_net::NetHandle;
+
+use crate::error::NodeError;
+use crate::service::Service;
+
+/// Peers tried for one request, at most.
+pub const MAX_ATTEMPTS: usize = 3;
+
+/// Runs `req` for model `id` on a peer that provides it.
+pub async fn forward_infer(
+    service: &Service,
+    net: &NetHandle,
+    id: ModelId,
+    req: &InferRequest,
+) -> Result<InferResponse, NodeError> {
+    let limits = &service.config().limits;
+    let deadline = Instant::now() + limits.infer_timeout;
+    let body = serde_json::to_vec(req).map_err(|e| NodeError::Internal {
+        action: "encode a forwarded request",
+        reason: e.to_string(),
+    })?;
+    let local = net.local_peer_id();
+    let providers: Vec<_> = net
+        .providers(id)
+        .await
+        .map_err(|e| NodeError::Peers(e.to_string()))?
+        .into_iter()
+        .filter(|p| *p != local)
+        .take(MAX_ATTEMPTS)
+        .collect();
+    if providers.is_empty() {
+        return Err(NodeError::Peers(format!(
+            "model {id} is not in this hub and no peer provides it"
+        )));
+    }
+    let mut failures = Vec::new();
+    for peer in providers {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            failures.push("deadline reached".to_string());
+            break;
+        }
+        let request = veris_net::InferRequest {
+            model: id,
+            body: body.clone(),
+        };
+        let answer = match tokio::time::timeout(left, net.infer(peer, request)).await {
+            Ok(Ok(bytes)) => bytes,
+            Ok(Err(e)) => {
+                failures.push(format!("{peer}: {e}"));
+                continue;
+            }
+            Err(_) => {
+                failures.push(format!("{peer}: timed out"));
+                break;
+            }
+        };
+        match accept(&answer, id, service) {
+            Ok(response) => return Ok(response),
+            Err(reason) => failures.push(format!("{peer}: {reason}")),
+        }
+    }
+    Err(NodeError::Peers(format!(
+        "no peer could run model {id}: {}",
+        failures.join("; ")
+    )))
+}
+
+/// The peer's response, if it is a verifying receipt for model `id`.
+fn accept(answer: &[u8], id: ModelId, service: &Service) -> Result<InferResponse, String> {
+    let response: InferResponse = serde_json::from_slice(answer).map_err(|e| format!("invalid response: {e}"))?;
+    if response.model != id || response.receipt.model != id {
+        return Err("answered for another model".into());
+    }
+    let report = veris_core::verify::verify(&response.receipt, &service.config().limits.tensors);
+    if !report.ok() {
+        return Err("its receipt does not verify".into());
+    }
+    if response.receipt.id() != response.receipt_id || response.outputs != response.receipt.outputs {
+        return Err("its response does not match its receipt".into());
+    }
+    Ok(response)
+}
