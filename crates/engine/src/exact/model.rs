@@ -132,6 +132,42 @@ pub enum ExactOp {
     SliceToDim(SliceToDim),
 }
 
+/// `Some(op as &(mut) dyn IntOp)` for the variants that wrap an [`IntOp`],
+/// `None` for the five ops of the first increment: one list for
+/// [`ExactOp::ext`] and [`ExactOp::ext_mut`].
+macro_rules! int_op_variants {
+    ($op:expr) => {
+        match $op {
+            ExactOp::Conv(op) => Some(op),
+            ExactOp::MaxPool(op) => Some(op),
+            ExactOp::AvgPool(op) => Some(op),
+            ExactOp::GlobalAvgPool(op) => Some(op),
+            ExactOp::Sub(op) => Some(op),
+            ExactOp::Mul(op) => Some(op),
+            ExactOp::LeakyRelu(op) => Some(op),
+            ExactOp::Clip(op) => Some(op),
+            ExactOp::Transpose(op) => Some(op),
+            ExactOp::Concat(op) => Some(op),
+            ExactOp::Squeeze(op) => Some(op),
+            ExactOp::Unsqueeze(op) => Some(op),
+            ExactOp::Slice(op) => Some(op),
+            ExactOp::Gather(op) => Some(op),
+            ExactOp::Lut(op) => Some(op),
+            ExactOp::Softmax(op) => Some(op),
+            ExactOp::LayerNorm(op) => Some(op),
+            ExactOp::Reduce(op) => Some(op),
+            ExactOp::BatchMatMul(op) => Some(op),
+            ExactOp::Embedding(op) => Some(op),
+            ExactOp::SliceToDim(op) => Some(op),
+            ExactOp::Linear(_)
+            | ExactOp::Add { .. }
+            | ExactOp::Relu { .. }
+            | ExactOp::Reshape { .. }
+            | ExactOp::Flatten { .. } => None,
+        }
+    };
+}
+
 impl ExactOp {
     /// A short name for errors and traces.
     pub fn name(&self) -> &'static str {
@@ -174,69 +210,11 @@ impl ExactOp {
     /// The op as an [`IntOp`], for every op of the CNN/general and the
     /// transformer groups (`None` for the five ops of the first increment).
     pub(crate) fn ext(&self) -> Option<&dyn IntOp> {
-        Some(match self {
-            ExactOp::Conv(op) => op,
-            ExactOp::MaxPool(op) => op,
-            ExactOp::AvgPool(op) => op,
-            ExactOp::GlobalAvgPool(op) => op,
-            ExactOp::Sub(op) => op,
-            ExactOp::Mul(op) => op,
-            ExactOp::LeakyRelu(op) => op,
-            ExactOp::Clip(op) => op,
-            ExactOp::Transpose(op) => op,
-            ExactOp::Concat(op) => op,
-            ExactOp::Squeeze(op) => op,
-            ExactOp::Unsqueeze(op) => op,
-            ExactOp::Slice(op) => op,
-            ExactOp::Gather(op) => op,
-            ExactOp::Lut(op) => op,
-            ExactOp::Softmax(op) => op,
-            ExactOp::LayerNorm(op) => op,
-            ExactOp::Reduce(op) => op,
-            ExactOp::BatchMatMul(op) => op,
-            ExactOp::Embedding(op) => op,
-            ExactOp::SliceToDim(op) => op,
-            ExactOp::Linear(_)
-            | ExactOp::Add { .. }
-            | ExactOp::Relu { .. }
-            | ExactOp::Reshape { .. }
-            | ExactOp::Flatten { .. } => {
-                return None;
-            }
-        })
+        int_op_variants!(self)
     }
 
     fn ext_mut(&mut self) -> Option<&mut dyn IntOp> {
-        Some(match self {
-            ExactOp::Conv(op) => op,
-            ExactOp::MaxPool(op) => op,
-            ExactOp::AvgPool(op) => op,
-            ExactOp::GlobalAvgPool(op) => op,
-            ExactOp::Sub(op) => op,
-            ExactOp::Mul(op) => op,
-            ExactOp::LeakyRelu(op) => op,
-            ExactOp::Clip(op) => op,
-            ExactOp::Transpose(op) => op,
-            ExactOp::Concat(op) => op,
-            ExactOp::Squeeze(op) => op,
-            ExactOp::Unsqueeze(op) => op,
-            ExactOp::Slice(op) => op,
-            ExactOp::Gather(op) => op,
-            ExactOp::Lut(op) => op,
-            ExactOp::Softmax(op) => op,
-            ExactOp::LayerNorm(op) => op,
-            ExactOp::Reduce(op) => op,
-            ExactOp::BatchMatMul(op) => op,
-            ExactOp::Embedding(op) => op,
-            ExactOp::SliceToDim(op) => op,
-            ExactOp::Linear(_)
-            | ExactOp::Add { .. }
-            | ExactOp::Relu { .. }
-            | ExactOp::Reshape { .. }
-            | ExactOp::Flatten { .. } => {
-                return None;
-            }
-        })
+        int_op_variants!(self)
     }
 }
 
