@@ -220,9 +220,13 @@ pub fn run_until_signal(
             }),
             None => None,
         };
+        // Handlers are installed before the node says it is ready: a signal
+        // sent as soon as the ready line is read must stop it gracefully,
+        // not kill it with the default action.
+        let shutdown = shutdown_signal();
         on_ready(addr, identity);
         let served = axum::serve(listener, router_with_network(service, PeerNetwork(net.clone())))
-            .with_graceful_shutdown(shutdown_signal())
+            .with_graceful_shutdown(shutdown)
             .await;
         if let Some(net) = net {
             net.shutdown().await;
@@ -234,15 +238,20 @@ pub fn run_until_signal(
     })
 }
 
-async fn shutdown_signal() {
+/// Installs the SIGTERM and SIGINT handlers now; the returned future ends
+/// at the first of those signals.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
-        // Without signal handlers, serve until the process is killed.
-        std::future::pending::<()>().await;
-        return;
-    };
-    tokio::select! {
-        _ = term.recv() => {},
-        _ = int.recv() => {},
+    let handlers = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()));
+    async move {
+        let (Ok(mut term), Ok(mut int)) = handlers else {
+            // Without signal handlers, serve until the process is killed.
+            std::future::pending::<()>().await;
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = int.recv() => {},
+        }
     }
 }
