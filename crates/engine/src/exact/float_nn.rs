@@ -4,7 +4,7 @@
 
 use super::float_ref::FTensor;
 use super::nonlinear::{Pointwise, exp};
-use super::reduce::axis_flags;
+use super::reduce::{axis_flags, reduced_shape};
 use super::shape::{broadcast, broadcast_indices, elements};
 use super::softmax::split_axis;
 
@@ -102,19 +102,7 @@ pub fn layer_norm(
 /// `ReduceSum` / `ReduceMean` over `axes` (empty: every axis).
 pub fn reduce(x: &FTensor, axes: &[i64], keepdims: bool, mean: bool) -> Result<FTensor, String> {
     let flags = axis_flags(axes, x.shape.len())?;
-    let kept: Vec<usize> = x
-        .shape
-        .iter()
-        .zip(&flags)
-        .map(|(&d, &f)| if f { 1 } else { d })
-        .collect();
-    let count: usize = x
-        .shape
-        .iter()
-        .zip(&flags)
-        .filter(|(_, f)| **f)
-        .map(|(&d, _)| d)
-        .product();
+    let (kept, count) = reduced_shape(&x.shape, &flags);
     let mut acc = vec![0f64; elements(&kept)?];
     let mut idx = vec![0usize; x.shape.len()];
     for &v in &x.data {

@@ -135,6 +135,26 @@ pub struct SliceAttrs {
 }
 
 impl IrOp {
+    /// Ops that only move, select or describe data: evaluated alike for
+    /// float and int64 tensors (the float reference's generic path, and
+    /// constant folding of int64 shape arithmetic).
+    pub fn is_data_movement(&self) -> bool {
+        matches!(
+            self,
+            IrOp::Identity
+                | IrOp::Reshape
+                | IrOp::Flatten { .. }
+                | IrOp::Transpose { .. }
+                | IrOp::Concat { .. }
+                | IrOp::Squeeze { .. }
+                | IrOp::Unsqueeze { .. }
+                | IrOp::Slice { .. }
+                | IrOp::Gather { .. }
+                | IrOp::Shape { .. }
+                | IrOp::Cast { .. }
+        )
+    }
+
     /// The ONNX operator name.
     pub fn name(&self) -> &'static str {
         match self {

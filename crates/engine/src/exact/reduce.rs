@@ -51,6 +51,14 @@ pub fn axis_flags(axes: &[i64], rank: usize) -> Result<Vec<bool>, String> {
     Ok(flags)
 }
 
+/// The reduced shape with every reduced axis kept as 1, and how many input
+/// elements fold into each output element.
+pub fn reduced_shape(shape: &[usize], flags: &[bool]) -> (Vec<usize>, usize) {
+    let kept = shape.iter().zip(flags).map(|(&d, &f)| if f { 1 } else { d }).collect();
+    let count = shape.iter().zip(flags).filter(|(_, f)| **f).map(|(&d, _)| d).product();
+    (kept, count)
+}
+
 impl Reduce {
     pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Reduce, String> {
         Ok(Reduce {
@@ -98,19 +106,7 @@ impl IntOp for Reduce {
     fn run(&self, args: &[&IntTensor], bits: Bits) -> Result<IntTensor, String> {
         let x = args[0];
         let flags = axis_flags(&self.axes, x.shape.len())?;
-        let kept: Vec<usize> = x
-            .shape
-            .iter()
-            .zip(&flags)
-            .map(|(&d, &f)| if f { 1 } else { d })
-            .collect();
-        let count: usize = x
-            .shape
-            .iter()
-            .zip(&flags)
-            .filter(|(_, f)| **f)
-            .map(|(&d, _)| d)
-            .product();
+        let (kept, count) = reduced_shape(&x.shape, &flags);
         let out_len = elements(&kept)?;
         // Strides of the output (kept dims) seen from every input position.
         let mut acc = vec![0i64; out_len];

@@ -67,17 +67,7 @@ pub fn eval_generic<'a>(get: &Lookup<'a>, node: &Node) -> Option<Result<Const, S
             .is_some_and(|n| matches!(get(n), Ok(Const::Int { .. })))
     };
     let generic = match &node.op {
-        IrOp::Identity
-        | IrOp::Reshape
-        | IrOp::Flatten { .. }
-        | IrOp::Transpose { .. }
-        | IrOp::Concat { .. }
-        | IrOp::Squeeze { .. }
-        | IrOp::Unsqueeze { .. }
-        | IrOp::Slice { .. }
-        | IrOp::Gather { .. }
-        | IrOp::Shape { .. }
-        | IrOp::Cast { .. } => true,
+        op if op.is_data_movement() => true,
         IrOp::Add | IrOp::Sub | IrOp::Mul | IrOp::Div => is_int(0) && is_int(1),
         _ => false,
     };
