@@ -59,7 +59,11 @@ pub enum Command {
     Model(ModelCommand),
     /// Run a model on inputs and get its outputs with a signed receipt
     Infer(InferArgs),
-    /// Check a receipt offline, and optionally by re-executing the model
+    /// Run a compiled exact model and prove the run in zero knowledge; writes
+    /// the receipt carrying the proof (same as `infer --mode zk --out FILE`)
+    Prove(ProveArgs),
+    /// Check a receipt offline (a zk receipt's proof included), and
+    /// optionally by re-executing the model
     Verify(VerifyArgs),
     /// Run a node
     #[command(subcommand)]
@@ -117,6 +121,34 @@ pub enum ModelCommand {
     /// Fetch a model by id from the peer network into a running node's hub
     /// (needs --node URL)
     Pin(PinArgs),
+    /// Print (and write) the zero-knowledge verifying key of a compiled
+    /// exact model: what verifiers of its zk receipts trust
+    Vk(VkArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VkArgs {
+    #[command(flatten)]
+    pub model: RefArg,
+    /// Write the encoded key to this file
+    #[arg(short, long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ProveArgs {
+    #[command(flatten)]
+    pub model: RefArg,
+    /// JSON inputs, as for `veris infer`
+    #[arg(short, long, value_name = "FILE")]
+    pub input: PathBuf,
+    /// Where to write the receipt with its proof (JSON)
+    #[arg(short, long, value_name = "PROOF.json", default_value = "proof.json")]
+    pub out: PathBuf,
+    /// Leave the inputs out of the receipt (the proof's statement still
+    /// holds the quantized input)
+    #[arg(long)]
+    pub no_embed_inputs: bool,
 }
 
 #[derive(Debug, Args)]
@@ -185,8 +217,9 @@ pub struct InferArgs {
     /// array for a single-input model
     #[arg(short, long, value_name = "FILE")]
     pub input: PathBuf,
-    /// Evidence to attach: `signed` (float engine, operator's signature) or
-    /// `exact` (a compiled exact model, replayable bit for bit anywhere)
+    /// Evidence to attach: `signed` (float engine, operator's signature),
+    /// `exact` (a compiled exact model, replayable bit for bit anywhere) or
+    /// `zk` (an exact model's run with a zero-knowledge proof)
     /// [default: what the model's format calls for]
     #[arg(long, value_name = "MODE")]
     pub mode: Option<Mode>,
@@ -196,6 +229,18 @@ pub struct InferArgs {
     /// Leave the inputs out of the receipt (their digest still binds them)
     #[arg(long)]
     pub no_embed_inputs: bool,
+}
+
+impl From<ProveArgs> for InferArgs {
+    fn from(p: ProveArgs) -> Self {
+        InferArgs {
+            model: p.model,
+            input: p.input,
+            mode: Some(Mode::Zk),
+            out: Some(p.out),
+            no_embed_inputs: p.no_embed_inputs,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -214,6 +259,11 @@ pub struct VerifyArgs {
     /// Inputs for the replay, for a receipt that does not embed them
     #[arg(long, value_name = "FILE", requires = "replay")]
     pub input: Option<PathBuf>,
+    /// The verifying key to trust for a zk receipt's model (from `veris
+    /// model vk`) [default: the key the embedded node, or --node, derives
+    /// from its copy of the model]
+    #[arg(long, value_name = "FILE")]
+    pub vk: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

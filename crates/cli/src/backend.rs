@@ -5,9 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use veris_client::Client;
-use veris_core::ModelRecord;
 use veris_core::api::{AddModelResponse, CompileRequest, CompileResponse, InferRequest, InferResponse, VerifyRequest};
 use veris_core::verify::Report;
+use veris_core::{ModelId, ModelRecord};
 use veris_node::{AddModel, NodeConfig, Service};
 
 use crate::args::Global;
@@ -31,6 +31,9 @@ pub trait Backend {
     /// The node's report on a receipt; with `req.replay`, re-executed,
     /// using `model_file` instead of the stored model when given.
     fn verify(&self, req: VerifyRequest, model_file: Option<&[u8]>) -> anyhow::Result<Report>;
+    /// The zero-knowledge verifying key the node derives from its copy of
+    /// an exact model, and the key's content id.
+    fn verifying_key(&self, reference: &str) -> anyhow::Result<(ModelId, Vec<u8>)>;
 }
 
 impl Backend for Service {
@@ -74,6 +77,11 @@ impl Backend for Service {
     fn verify(&self, req: VerifyRequest, model_file: Option<&[u8]>) -> anyhow::Result<Report> {
         Ok(Service::verify(self, req, model_file)?)
     }
+
+    fn verifying_key(&self, reference: &str) -> anyhow::Result<(ModelId, Vec<u8>)> {
+        let (_, id, bytes) = Service::verifying_key(self, reference)?;
+        Ok((id, bytes))
+    }
 }
 
 impl Backend for Client {
@@ -116,6 +124,10 @@ impl Backend for Client {
             ));
         }
         Ok(Client::verify(self, &req)?)
+    }
+
+    fn verifying_key(&self, reference: &str) -> anyhow::Result<(ModelId, Vec<u8>)> {
+        Ok(Client::verifying_key(self, reference)?)
     }
 }
 

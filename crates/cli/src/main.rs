@@ -21,6 +21,7 @@ mod commands;
 mod exit;
 mod files;
 mod output;
+mod progress;
 
 use std::process::ExitCode;
 

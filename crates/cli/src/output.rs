@@ -79,7 +79,7 @@ pub fn model_details(r: &ModelRecord) -> String {
         lines.join("\n             ")
     };
     let description = if r.description.is_empty() { "-" } else { &r.description };
-    format!(
+    let mut text = format!(
         "model:       {}\nid:          {}\ndescription: {description}\nformat:      {}\nsize:        {} bytes\ncreated:     {}\ninputs:      {}\noutputs:     {}",
         r.reference(),
         r.id,
@@ -88,7 +88,11 @@ pub fn model_details(r: &ModelRecord) -> String {
         utc(r.created_ms),
         specs(&r.inputs),
         specs(&r.outputs),
-    )
+    );
+    if let Some(vk) = r.verifying_key {
+        text.push_str(&format!("\nzk key:      {vk} (verifying key of zk receipts)"));
+    }
+    text
 }
 
 /// `name: float32[1, 10] [0.5, -1, ...]`.

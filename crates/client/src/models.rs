@@ -17,6 +17,9 @@ use veris_core::{Digest32, ModelId, ModelRecord, Version};
 use crate::client::{Client, read_limited};
 use crate::error::ClientError;
 
+/// Largest verifying key accepted from a node.
+pub const MAX_VERIFYING_KEY_BYTES: u64 = 16 << 20;
+
 impl Client {
     /// `POST /v1/models`: publishes model bytes held in memory.
     pub fn add_model(
@@ -166,6 +169,15 @@ impl Client {
             source: e.error,
         })?;
         Ok(record)
+    }
+
+    /// The node's zero-knowledge verifying key for `reference` (an exact
+    /// model it holds) and its content id. The key is only as trustworthy as
+    /// that node: it derives it from its copy of the weights.
+    pub fn verifying_key(&self, reference: &str) -> Result<(ModelId, Vec<u8>), ClientError> {
+        let response = self.send(self.http().get(self.url(&["v1", "models", reference, "vk"])))?;
+        let bytes = read_limited(response, MAX_VERIFYING_KEY_BYTES, "verifying key")?;
+        Ok((ModelId::of_bytes(&bytes), bytes))
     }
 
     fn file_request(&self, record: &ModelRecord) -> reqwest::blocking::RequestBuilder {

@@ -10,7 +10,9 @@
 //!   signatures an EVM contract can check with `ecrecover`.
 //! - [`Receipt`]: the signed record of one inference, its EIP-712 hash
 //!   ([`eip712`]), its canonical binary encoding ([`receipt_codec`]) and
-//!   offline verification ([`verify`]).
+//!   offline verification ([`verify`]); the zero-knowledge evidence of `zk`
+//!   receipts ([`zk_proof`]), checked by `veris-zk` through [`verify::ProofChecker`].
+//! - [`quant`]: the exact engine's input quantization rule.
 //!
 //! Every decoder here treats its input as hostile: sizes are bounded before
 //! allocation and every failure is a typed error.
@@ -21,6 +23,7 @@ pub mod eip712;
 pub mod id;
 pub mod key;
 pub mod model;
+pub mod quant;
 pub mod receipt;
 pub mod receipt_codec;
 pub mod spec;
@@ -28,6 +31,7 @@ pub mod tensor;
 pub mod tensor_codec;
 pub mod tensor_json;
 pub mod verify;
+pub mod zk_proof;
 
 pub use digest::{Digest32, HexError, Nonce};
 pub use id::{IdError, ModelId};
@@ -37,3 +41,4 @@ pub use receipt::{EngineId, Evidence, Mode, Operator, RECEIPT_FORMAT_VERSION, Re
 
 pub use spec::{Dim, TensorSpec};
 pub use tensor::{DType, Tensor, TensorData, TensorError, TensorLimits, TensorMap};
+pub use zk_proof::ZkProof;

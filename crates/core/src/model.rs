@@ -103,6 +103,11 @@ pub struct ModelRecord {
     pub format: String,
     pub inputs: Vec<TensorSpec>,
     pub outputs: Vec<TensorSpec>,
+    /// For an exact model that can be proved: the content id of its
+    /// zero-knowledge verifying key, which commits to its weights
+    /// (`veris_zk::receipt`). Recorded when the model is compiled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verifying_key: Option<ModelId>,
 }
 
 impl ModelRecord {

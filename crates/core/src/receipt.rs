@@ -3,8 +3,9 @@
 //! A receipt names what ran (model id, engine), on what (input digest, and
 //! by default the inputs themselves), what came out (outputs and their
 //! digest), who ran it (operator address and public key), when, and the
-//! evidence for it. For [`Mode::Signed`] the evidence is the operator's
-//! signature over the receipt's EIP-712 hash ([`crate::eip712`]).
+//! evidence for it. Every receipt carries the operator's signature over its
+//! EIP-712 hash ([`crate::eip712`]); a [`Mode::Zk`] receipt also carries a
+//! zero-knowledge proof of the computation ([`crate::zk_proof`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +14,7 @@ use crate::id::ModelId;
 use crate::key::{Address, OperatorKey, PublicKey, Signature};
 use crate::tensor::TensorMap;
 use crate::tensor_codec;
+use crate::zk_proof::ZkProof;
 
 /// The receipt format this build writes and verifies.
 pub const RECEIPT_FORMAT_VERSION: u16 = 1;
@@ -27,6 +29,9 @@ pub enum Mode {
     /// The operator's signature over an exact-engine result, which anyone
     /// can replay bit for bit on any machine to prove a lie.
     Exact,
+    /// An exact-engine result with a zero-knowledge proof that the
+    /// committed model produced it, checkable without the weights.
+    Zk,
 }
 
 impl Mode {
@@ -35,6 +40,7 @@ impl Mode {
         match self {
             Mode::Signed => 1,
             Mode::Exact => 2,
+            Mode::Zk => 3,
         }
     }
 
@@ -42,6 +48,7 @@ impl Mode {
         match code {
             1 => Some(Mode::Signed),
             2 => Some(Mode::Exact),
+            3 => Some(Mode::Zk),
             _ => None,
         }
     }
@@ -50,6 +57,7 @@ impl Mode {
         match self {
             Mode::Signed => "signed",
             Mode::Exact => "exact",
+            Mode::Zk => "zk",
         }
     }
 }
@@ -61,7 +69,8 @@ impl std::str::FromStr for Mode {
         match s {
             "signed" => Ok(Mode::Signed),
             "exact" => Ok(Mode::Exact),
-            other => Err(format!("unknown mode `{other}` (supported: signed, exact)")),
+            "zk" => Ok(Mode::Zk),
+            other => Err(format!("unknown mode `{other}` (supported: signed, exact, zk)")),
         }
     }
 }
@@ -88,6 +97,8 @@ pub struct Operator {
 pub enum Evidence {
     /// secp256k1 signature over [`Receipt::signing_hash`].
     Signed { signature: Signature },
+    /// The signature, and a proof of the computation.
+    Zk { signature: Signature, proof: Box<ZkProof> },
 }
 
 impl Evidence {
@@ -95,6 +106,22 @@ impl Evidence {
     pub fn suits(&self, mode: Mode) -> bool {
         match self {
             Evidence::Signed { .. } => matches!(mode, Mode::Signed | Mode::Exact),
+            Evidence::Zk { .. } => mode == Mode::Zk,
+        }
+    }
+
+    /// The operator's signature over [`Receipt::signing_hash`].
+    pub fn signature(&self) -> &Signature {
+        match self {
+            Evidence::Signed { signature } | Evidence::Zk { signature, .. } => signature,
+        }
+    }
+
+    /// The zero-knowledge proof, if this evidence has one.
+    pub fn zk_proof(&self) -> Option<&ZkProof> {
+        match self {
+            Evidence::Signed { .. } => None,
+            Evidence::Zk { proof, .. } => Some(proof),
         }
     }
 }
@@ -137,7 +164,8 @@ impl Receipt {
         Receipt::sign_as(Mode::Signed, statement, key, embed_inputs)
     }
 
-    /// Signs `statement` as `key` in `mode` ([`Mode::Signed`] or [`Mode::Exact`]).
+    /// Signs `statement` as `key` in `mode`, with the signature as the only
+    /// evidence (what [`Mode::Signed`] and [`Mode::Exact`] call for).
     pub fn sign_as(mode: Mode, statement: Statement, key: &OperatorKey, embed_inputs: bool) -> Receipt {
         let mut receipt = Receipt {
             format: RECEIPT_FORMAT_VERSION,
@@ -160,6 +188,16 @@ impl Receipt {
         };
         let signature = key.sign_digest(&receipt.signing_hash());
         receipt.evidence = Evidence::Signed { signature };
+        receipt
+    }
+
+    /// Signs `statement` as `key` in [`Mode::Zk`], attaching `proof`.
+    pub fn sign_zk(statement: Statement, key: &OperatorKey, embed_inputs: bool, proof: ZkProof) -> Receipt {
+        let mut receipt = Receipt::sign_as(Mode::Zk, statement, key, embed_inputs);
+        receipt.evidence = Evidence::Zk {
+            signature: *receipt.evidence.signature(),
+            proof: Box::new(proof),
+        };
         receipt
     }
 

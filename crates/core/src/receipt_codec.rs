@@ -5,8 +5,11 @@
 //!            str engine_id, str engine_version, input_digest (32),
 //!            u8 has_inputs (0|1), [tensors inputs], tensors outputs, output_digest (32),
 //!            address (20), public_key (33, compressed SEC1), u64 timestamp_ms, nonce (32),
-//!            u8 evidence kind (1 = signed), signature (65, r || s || v)
+//!            u8 evidence kind, signature (65, r || s || v), [zk]
+//! zk      := (evidence kind 2 only) str system, cid verifying_key (36),
+//!            bytes key, bytes statement, bytes proof
 //! str     := u8 length, UTF-8 bytes
+//! bytes   := u32 length, bytes (bounded by the limits in [`crate::zk_proof`])
 //! ```
 //! Integers are little-endian; `tensors` is [`crate::tensor_codec`]. The
 //! decoder rejects unknown versions, modes and evidence kinds, trailing
@@ -19,6 +22,7 @@ use crate::key::{Address, PublicKey, Signature};
 use crate::receipt::{EngineId, Evidence, Mode, Operator, RECEIPT_FORMAT_VERSION, Receipt};
 use crate::tensor::{TensorError, TensorLimits};
 use crate::tensor_codec::{Reader, read_tensors, write_tensors};
+use crate::zk_proof::{MAX_ZK_KEY_BYTES, MAX_ZK_PROOF_BYTES, MAX_ZK_STATEMENT_BYTES, ZkProof};
 
 /// Leading bytes of every encoded receipt.
 pub const MAGIC: &[u8; 4] = b"VRSR";
@@ -68,8 +72,38 @@ pub fn encode(r: &Receipt) -> Vec<u8> {
             out.push(1);
             out.extend_from_slice(&signature.0);
         }
+        Evidence::Zk { signature, proof } => {
+            out.push(2);
+            out.extend_from_slice(&signature.0);
+            put_str(&mut out, &proof.system);
+            out.extend_from_slice(&proof.verifying_key.to_cid_bytes());
+            for bytes in [&proof.key, &proof.statement, &proof.proof] {
+                out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+                out.extend_from_slice(bytes);
+            }
+        }
     }
     out
+}
+
+fn get_bytes(r: &mut Reader<'_>, what: &str, max: usize) -> Result<Vec<u8>, DecodeError> {
+    let len = r.u32(what).map_err(DecodeError::Malformed)? as usize;
+    if len > max {
+        return Err(DecodeError::Malformed(format!("{what} of {len} bytes exceeds {max}")));
+    }
+    Ok(r.take(len, what).map_err(DecodeError::Malformed)?.to_vec())
+}
+
+fn get_zk_proof(r: &mut Reader<'_>) -> Result<ZkProof, DecodeError> {
+    let m = DecodeError::Malformed;
+    Ok(ZkProof {
+        system: get_str(r, "proof system")?,
+        verifying_key: ModelId::from_cid_bytes(r.take(CID_BYTES, "verifying key id").map_err(m)?)
+            .map_err(|e| m(e.to_string()))?,
+        key: get_bytes(r, "verifying key", MAX_ZK_KEY_BYTES)?,
+        statement: get_bytes(r, "statement", MAX_ZK_STATEMENT_BYTES)?,
+        proof: get_bytes(r, "proof", MAX_ZK_PROOF_BYTES)?,
+    })
 }
 
 fn get_str(r: &mut Reader<'_>, what: &str) -> Result<String, DecodeError> {
@@ -111,6 +145,10 @@ pub fn decode(bytes: &[u8], limits: &TensorLimits) -> Result<Receipt, DecodeErro
     let evidence = match r.u8("evidence kind").map_err(m)? {
         1 => Evidence::Signed {
             signature: Signature(r.array("signature").map_err(m)?),
+        },
+        2 => Evidence::Zk {
+            signature: Signature(r.array("signature").map_err(m)?),
+            proof: Box::new(get_zk_proof(&mut r)?),
         },
         other => return Err(m(format!("unknown evidence kind {other}"))),
     };

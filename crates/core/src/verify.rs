@@ -1,6 +1,10 @@
 //! Offline verification of a receipt: everything that can be checked
 //! without the model. Re-execution (`--replay`) is added by callers that
 //! have an engine, as further [`Check`]s on the same report.
+//!
+//! A `zk` receipt's proof is checked by a [`ProofChecker`] (`veris-zk`
+//! provides one): this crate knows no proof system, and without a checker
+//! the proof counts as *not verified*, so such a report never passes.
 
 use serde::{Deserialize, Serialize};
 
@@ -9,6 +13,7 @@ use crate::key::recover;
 use crate::receipt::{Evidence, RECEIPT_FORMAT_VERSION, Receipt};
 use crate::tensor::TensorLimits;
 use crate::tensor_codec;
+use crate::zk_proof::ZkProof;
 
 /// The outcome of one check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,8 +63,20 @@ impl Report {
     }
 }
 
+/// Checks a `zk` receipt's proof against its statement.
+pub trait ProofChecker {
+    /// The checks on `proof` (at least one; each failing on any doubt).
+    fn check(&self, receipt: &Receipt, proof: &ZkProof) -> Vec<Check>;
+}
+
 /// Checks format, limits, digests, operator identity and the signature.
+/// A zero-knowledge proof is reported as not verified: see [`verify_with`].
 pub fn verify(receipt: &Receipt, limits: &TensorLimits) -> Report {
+    verify_with(receipt, limits, None)
+}
+
+/// [`verify`], with `zk` proofs checked by `proofs`.
+pub fn verify_with(receipt: &Receipt, limits: &TensorLimits, proofs: Option<&dyn ProofChecker>) -> Report {
     let mut checks = Vec::new();
     checks.push(Check::from(
         "format",
@@ -113,16 +130,24 @@ pub fn verify(receipt: &Receipt, limits: &TensorLimits) -> Report {
         Err(e) => Check::fail("operator", e.to_string()),
     });
     let id = receipt.id();
-    checks.push(match &receipt.evidence {
-        Evidence::Signed { signature } => match recover(&id.0, signature) {
-            Ok(pk) => Check::from(
-                "signature",
-                pk == receipt.operator.public_key,
-                "signed by the operator (EIP-712)",
-                "signature was made by a different key".to_string(),
-            ),
-            Err(e) => Check::fail("signature", e.to_string()),
-        },
+    checks.push(match recover(&id.0, receipt.evidence.signature()) {
+        Ok(pk) => Check::from(
+            "signature",
+            pk == receipt.operator.public_key,
+            "signed by the operator (EIP-712)",
+            "signature was made by a different key".to_string(),
+        ),
+        Err(e) => Check::fail("signature", e.to_string()),
     });
+    if let Evidence::Zk { proof, .. } = &receipt.evidence {
+        match (proof.within_limits(), proofs) {
+            (Err(e), _) => checks.push(Check::fail("proof", e)),
+            (Ok(()), Some(checker)) => checks.extend(checker.check(receipt, proof)),
+            (Ok(()), None) => checks.push(Check::fail(
+                "proof",
+                "this verifier does not check zero-knowledge proofs (use `veris verify` or veris-zk)",
+            )),
+        }
+    }
     Report { receipt_id: id, checks }
 }

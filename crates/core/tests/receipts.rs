@@ -135,7 +135,7 @@ fn changing_any_field_is_rejected() {
 #[test]
 fn changing_any_signature_byte_is_rejected() {
     let good = golden_receipt();
-    let Evidence::Signed { signature } = good.evidence.clone();
+    let signature = *good.evidence.signature();
     for i in 0..65 {
         for bit in [0x01u8, 0x80] {
             let mut sig = signature;
@@ -165,7 +165,7 @@ fn high_s_signatures_are_rejected() {
     // secp256k1 group order n; (r, n - s) is the malleated twin of (r, s).
     let n = hex::decode("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141").unwrap();
     let mut r = golden_receipt();
-    let Evidence::Signed { signature } = r.evidence.clone();
+    let signature = *r.evidence.signature();
     let mut sig = signature;
     let mut borrow = 0i32;
     for i in (0..32).rev() {

@@ -1,5 +1,7 @@
 //! Compiling a float ONNX model from the hub into an exact (integer) model,
-//! stored back in the hub under its own content id.
+//! stored back in the hub under its own content id. When the proof system
+//! supports the model, its weights are committed here, once: the record
+//! stores the id of the resulting verifying key.
 
 use serde_json::Value;
 use veris_core::api::{CompileRequest, CompileResponse};
@@ -12,6 +14,7 @@ use veris_store::NewModel;
 use crate::error::NodeError;
 use crate::loaded::{EXACT_FORMAT, ONNX_FORMAT};
 use crate::service::Service;
+use crate::zk::verifying_key_id;
 
 /// Most calibration samples accepted in one request.
 pub const MAX_CALIBRATION_SAMPLES: usize = 4096;
@@ -66,6 +69,13 @@ impl Service {
         };
         let bytes = self.hub().read_blob(&source.id)?;
         let model = compile(&bytes, source.id, &calibration, bits).map_err(NodeError::Exact)?;
+        let verifying_key = match verifying_key_id(&model) {
+            Ok(id) => Some(id),
+            Err(reason) => {
+                warnings.push(format!("no zero-knowledge proofs for this model: {reason}"));
+                None
+            }
+        };
         let added = self.hub().add(
             &model.encode(),
             NewModel {
@@ -80,6 +90,7 @@ impl Service {
                 format: EXACT_FORMAT.into(),
                 inputs: source.inputs.clone(),
                 outputs: source.outputs.clone(),
+                verifying_key,
             },
         )?;
         Ok(CompileResponse {

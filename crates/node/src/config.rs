@@ -19,8 +19,13 @@ pub struct NodeLimits {
     pub infer_timeout: Duration,
     /// Inferences running at once; more are refused with `busy` (503).
     pub max_concurrent_inferences: usize,
-    /// Loaded models kept in memory.
+    /// Loaded models kept in memory (and as many zero-knowledge proving keys).
     pub model_cache_entries: usize,
+    /// Zero-knowledge proofs waiting for a prover thread; more are refused
+    /// with `busy` (503).
+    pub max_queued_proofs: usize,
+    /// Wall-clock limit of one zero-knowledge proof, queueing included.
+    pub prove_timeout: Duration,
 }
 
 impl Default for NodeLimits {
@@ -32,6 +37,8 @@ impl Default for NodeLimits {
             infer_timeout: Duration::from_secs(30),
             max_concurrent_inferences: 64,
             model_cache_entries: 16,
+            max_queued_proofs: 16,
+            prove_timeout: Duration::from_secs(600),
         }
     }
 }

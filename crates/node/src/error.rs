@@ -27,6 +27,12 @@ pub enum NodeError {
     Busy { limit: usize },
     #[error("invalid receipt: {0}")]
     Receipt(#[from] DecodeError),
+    #[error("the model cannot be proved yet: {0}")]
+    NotProvable(String),
+    #[error("the proving queue is full ({capacity} proofs waiting); retry later")]
+    ProofQueueFull { capacity: usize },
+    #[error("no proof within {seconds} s")]
+    ProofTimeout { seconds: u64 },
     #[error("peer network: {0}")]
     Peers(String),
     #[error("the peer network is disabled on this node (started with --no-p2p)")]
@@ -70,6 +76,9 @@ impl NodeError {
             NodeError::TooLarge { .. } => "payload_too_large",
             NodeError::Busy { .. } => "busy",
             NodeError::Receipt(_) => "invalid_receipt",
+            NodeError::NotProvable(_) => "not_provable",
+            NodeError::ProofQueueFull { .. } => "busy",
+            NodeError::ProofTimeout { .. } => "proof_timeout",
             NodeError::P2pDisabled => "p2p_disabled",
             NodeError::Peers(_) => "peer_unavailable",
             NodeError::Internal { .. } => "internal",
@@ -87,8 +96,9 @@ impl NodeError {
             | "inference_failed"
             | "invalid_calibration"
             | "unsupported_op"
-            | "quantization_failed" => 422,
-            "inference_timeout" => 504,
+            | "quantization_failed"
+            | "not_provable" => 422,
+            "inference_timeout" | "proof_timeout" => 504,
             "busy" | "p2p_disabled" => 503,
             "peer_unavailable" => 502,
             "bad_request" | "invalid_reference" | "invalid_receipt" => 400,

@@ -40,9 +40,11 @@ mod loaded;
 mod metrics;
 pub mod peer;
 mod pin;
+mod prove_queue;
 mod route;
 mod service;
 mod verify;
+mod zk;
 
 pub use bundled::{BUNDLED_MODEL, BUNDLED_SAMPLES};
 pub use config::{NodeConfig, NodeLimits};

@@ -13,6 +13,7 @@ use veris_store::NewModel;
 use crate::error::NodeError;
 use crate::loaded::{EXACT_FORMAT, Loaded};
 use crate::service::{AddModel, Service};
+use crate::zk::verifying_key_id;
 
 /// Characters of the id kept in a default pinned name.
 const NAME_ID_CHARS: usize = 16;
@@ -44,7 +45,11 @@ impl Service {
             };
             return self.add_model(bytes, request);
         }
-        let inputs = Loaded::load(EXACT_FORMAT, bytes, self.engine_limits())?.input_specs();
+        let model = Loaded::load(EXACT_FORMAT, bytes, self.engine_limits())?;
+        let verifying_key = match &model {
+            Loaded::Exact(m) => verifying_key_id(m).ok(),
+            Loaded::Float(_) => None,
+        };
         let added = self.hub().add(
             bytes,
             NewModel {
@@ -52,8 +57,9 @@ impl Service {
                 version: None,
                 description,
                 format: EXACT_FORMAT.into(),
-                inputs,
+                inputs: model.input_specs(),
                 outputs: Vec::new(),
+                verifying_key,
             },
         )?;
         Ok(AddModelResponse {

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use veris_core::api::{AddModelResponse, Health, InferRequest, InferResponse};
-use veris_core::{Address, ModelRecord, Nonce, OperatorKey, Receipt, Statement, TensorMap, Version};
+use veris_core::{Address, Mode, ModelRecord, Nonce, OperatorKey, Receipt, Statement, TensorMap, Version};
 use veris_engine::{EngineLimits, FloatModel};
 use veris_store::{Hub, HubConfig, ModelRef, NewModel, load_or_create_key};
 
@@ -16,6 +16,8 @@ use crate::config::NodeConfig;
 use crate::error::NodeError;
 use crate::loaded::{Loaded, ONNX_FORMAT};
 use crate::metrics::Metrics;
+use crate::prove_queue::ProveQueue;
+use crate::zk::ProvingKeys;
 
 /// What to call a model being added.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,9 +36,11 @@ pub struct Service {
     cache: ModelCache,
     in_flight: AtomicUsize,
     metrics: Metrics,
+    proving_keys: ProvingKeys,
+    prove_queue: ProveQueue,
 }
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
@@ -62,6 +66,8 @@ impl Service {
         let key = load_or_create_key(&config.home)?;
         Ok(Service {
             cache: ModelCache::new(config.limits.model_cache_entries),
+            prove_queue: ProveQueue::start(1, config.limits.max_queued_proofs)?,
+            proving_keys: ProvingKeys::default(),
             config,
             hub,
             key,
@@ -111,6 +117,7 @@ impl Service {
                 format: ONNX_FORMAT.into(),
                 inputs: model.inputs().to_vec(),
                 outputs: model.outputs().to_vec(),
+                verifying_key: None,
             },
         )?;
         Ok(AddModelResponse {
@@ -157,15 +164,21 @@ impl Service {
         })
     }
 
+    /// Decodes JSON inputs for `model` within the node's limits.
+    pub(crate) fn decode_inputs(&self, model: &Loaded, inputs: &serde_json::Value) -> Result<TensorMap, NodeError> {
+        let specs = model.input_specs();
+        let inputs = veris_core::tensor_json::decode_inputs(inputs, &specs, &self.config.limits.tensors)?;
+        veris_core::spec::check_inputs(&specs, &inputs, true)?;
+        Ok(inputs)
+    }
+
     /// Runs `model` on decoded JSON inputs within the node's limits.
     pub(crate) fn run(
         &self,
         model: &Arc<Loaded>,
         inputs: &serde_json::Value,
     ) -> Result<(TensorMap, TensorMap), NodeError> {
-        let specs = model.input_specs();
-        let inputs = veris_core::tensor_json::decode_inputs(inputs, &specs, &self.config.limits.tensors)?;
-        veris_core::spec::check_inputs(&specs, &inputs, true)?;
+        let inputs = self.decode_inputs(model, inputs)?;
         let limit = self.config.limits.max_concurrent_inferences;
         if self.in_flight.fetch_add(1, Ordering::AcqRel) >= limit {
             self.in_flight.fetch_sub(1, Ordering::AcqRel);
@@ -177,11 +190,15 @@ impl Service {
     }
 
     /// Runs a model and signs a receipt for the result. Float models give
-    /// `signed` receipts, compiled exact models `exact` ones.
+    /// `signed` receipts, compiled exact models `exact` ones, or `zk` ones
+    /// (with a proof) when asked.
     pub fn infer(&self, req: InferRequest) -> Result<InferResponse, NodeError> {
         let record = self.show_model(&req.model)?;
         let model = self.load(&record)?;
         let mode = model.mode();
+        if req.mode == Some(Mode::Zk) && mode == Mode::Exact {
+            return self.infer_zk(record, model, req);
+        }
         if let Some(asked) = req.mode
             && asked != mode
         {
@@ -223,6 +240,14 @@ impl Service {
     /// The operator key (the peer network's identity).
     pub(crate) fn key(&self) -> &OperatorKey {
         &self.key
+    }
+
+    pub(crate) fn proving_keys(&self) -> &ProvingKeys {
+        &self.proving_keys
+    }
+
+    pub(crate) fn prove_queue(&self) -> &ProveQueue {
+        &self.prove_queue
     }
 
     /// The hub (for compilation, which stores its result there).

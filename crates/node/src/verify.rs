@@ -5,18 +5,21 @@ use std::sync::Arc;
 
 use veris_core::api::VerifyRequest;
 use veris_core::tensor_codec;
-use veris_core::verify::{Check, Report, verify};
+use veris_core::verify::{Check, Report, verify_with};
 
 use crate::error::NodeError;
 use crate::loaded::{EXACT_FORMAT, Loaded, ONNX_FORMAT, exact_engine, float_engine};
 use crate::service::Service;
 
 impl Service {
-    /// Checks a receipt offline and, if asked, replays it. The model comes
+    /// Checks a receipt offline (a `zk` receipt's proof against the
+    /// verifying key this node derives from its own copy of the model) and,
+    /// if asked, replays it. The model comes
     /// from `model_file` when given (it must hash to the receipt's model id),
     /// otherwise from the hub.
     pub fn verify(&self, req: VerifyRequest, model_file: Option<&[u8]>) -> Result<Report, NodeError> {
-        let mut report = verify(&req.receipt, &self.config().limits.tensors);
+        let checker = self.proof_checker(&req.receipt.model);
+        let mut report = verify_with(&req.receipt, &self.config().limits.tensors, Some(&checker));
         if req.replay {
             report.checks.push(match self.replay(&req, model_file) {
                 Ok(check) => check,

@@ -171,6 +171,7 @@ impl Hub {
             format: model.format,
             inputs: model.inputs,
             outputs: model.outputs,
+            verifying_key: model.verifying_key,
         };
         crate::record::encode(&record)?;
         self.blobs.ensure(&id, bytes)?;

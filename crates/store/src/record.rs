@@ -7,7 +7,7 @@
 //! bounded by [`MAX_RECORD_BYTES`] before parsing.
 
 use serde::{Deserialize, Serialize};
-use veris_core::{ModelRecord, TensorSpec, Version};
+use veris_core::{ModelId, ModelRecord, TensorSpec, Version};
 
 use crate::error::StoreError;
 use crate::model_ref::validate_name;
@@ -33,6 +33,8 @@ pub struct NewModel {
     pub format: String,
     pub inputs: Vec<TensorSpec>,
     pub outputs: Vec<TensorSpec>,
+    /// The content id of the model's zero-knowledge verifying key, if any.
+    pub verifying_key: Option<ModelId>,
 }
 
 impl NewModel {
@@ -45,6 +47,7 @@ impl NewModel {
             format: "onnx".into(),
             inputs: Vec::new(),
             outputs: Vec::new(),
+            verifying_key: None,
         }
     }
 
@@ -148,7 +151,6 @@ pub(crate) fn decode(key: &str, bytes: &[u8]) -> Result<ModelRecord, StoreError>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use veris_core::ModelId;
 
     fn record() -> ModelRecord {
         ModelRecord {
@@ -161,6 +163,7 @@ mod tests {
             format: "onnx".into(),
             inputs: Vec::new(),
             outputs: Vec::new(),
+            verifying_key: None,
         }
     }
 
@@ -186,6 +189,7 @@ mod tests {
                 dtype: DType::Float32,
                 shape: vec![Dim::Symbol("N".into()), Dim::Fixed(10)],
             }],
+            verifying_key: None,
         }
     }
 

@@ -24,6 +24,7 @@ use veris_zk::pcs::PcsParams;
 /// EZKL on the 784-128-64-10 MLP, same machine: prove, verify, proof bytes, setup (+ SRS).
 const EZKL_PROVE_S: f64 = 10.1;
 const EZKL_VERIFY_S: f64 = 0.03;
+/// EZKL's proof file (JSON); the KZG proof inside is 3,072 bytes.
 const EZKL_PROOF_KB: f64 = 18.7;
 const EZKL_SETUP_S: f64 = 8.4;
 const EZKL_SRS_S: f64 = 15.6;

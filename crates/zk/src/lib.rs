@@ -21,11 +21,13 @@
 //! | [`logup`] | LogUp lookups (tuples, multiplicities) proved by a GKR fractional-sum circuit |
 //! | [`codec`] | canonical proof encodings, decoded under explicit limits |
 //! | [`infer`] | proofs of exact-engine inference (MLPs): keys, statement, verifier; setup and prover with `prover` |
+//! | `receipt` | (feature `receipt`, implied by `prover`) the zero-knowledge evidence of Veris receipts and its checker |
 //!
 //! **Verifier-only build.** The provers and their thread pool (rayon) sit
 //! behind the default cargo feature `prover`; `--no-default-features` builds
 //! the verifiers alone (no rayon, no threads), e.g. for a browser or a
-//! wrapper around an EVM verifier.
+//! wrapper around an EVM verifier; `--no-default-features --features receipt`
+//! adds receipt checking (and `veris-core`), still without prover or engine.
 //!
 //! **Conventions.** Variable order (first variable = most significant index
 //! bit) is fixed in [`mle`]. Every proof object decodes only against the shape
@@ -62,5 +64,7 @@ pub mod merkle;
 pub mod mle;
 pub mod ntt;
 pub mod pcs;
+#[cfg(feature = "receipt")]
+pub mod receipt;
 pub mod sumcheck;
 pub mod transcript;

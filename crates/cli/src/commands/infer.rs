@@ -1,23 +1,31 @@
-//! `veris infer MODEL --input FILE`: outputs plus a signed receipt.
+//! `veris infer MODEL --input FILE` (and `veris prove`): outputs plus a
+//! signed receipt, with a zero-knowledge proof in mode `zk`.
 
 use std::fmt::Write as _;
 
 use serde_json::Value;
+use veris_core::Mode;
 use veris_core::api::{InferRequest, InferResponse};
 
 use crate::args::InferArgs;
 use crate::backend::Backend;
 use crate::files::{read_json, write_atomic};
 use crate::output::{Printer, argmax_rows, tensor_line};
+use crate::progress::with_progress;
 
 pub fn run(backend: &dyn Backend, args: InferArgs, out: Printer) -> anyhow::Result<()> {
     let inputs: Value = read_json(&args.input, "a JSON inputs file")?;
-    let response = backend.infer(InferRequest {
+    let req = InferRequest {
         model: args.model.reference,
         inputs,
         mode: args.mode,
         embed_inputs: !args.no_embed_inputs,
-    })?;
+    };
+    let response = if args.mode == Some(Mode::Zk) {
+        with_progress("proving (zero knowledge)", || backend.infer(req))?
+    } else {
+        backend.infer(req)?
+    };
     if let Some(path) = &args.out {
         write_atomic(path, &serde_json::to_vec_pretty(&response.receipt)?)?;
     }
@@ -53,6 +61,15 @@ fn text(r: &InferResponse, receipt_file: Option<&std::path::Path>) -> String {
         r.receipt.mode.name(),
         r.receipt.operator.address
     );
+    if let Some(proof) = r.receipt.evidence.zk_proof() {
+        let _ = write!(
+            s,
+            "\nproof:      {} bytes ({}), verifying key {}",
+            proof.proof.len(),
+            proof.system,
+            proof.verifying_key
+        );
+    }
     if let Some(path) = receipt_file {
         let _ = write!(s, "\n            written to {}", path.display());
     }

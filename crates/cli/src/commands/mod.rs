@@ -17,6 +17,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Model(cmd) => model::run(backend::open(&cli.global)?.as_ref(), cmd, out),
         Command::Infer(args) => infer::run(backend::open(&cli.global)?.as_ref(), args, out),
+        Command::Prove(args) => infer::run(backend::open(&cli.global)?.as_ref(), args.into(), out),
         Command::Verify(args) => verify::run(&cli.global, args, out),
         Command::Node(NodeCommand::Start(args)) => node::start(&cli.global, args, out),
         Command::Quickstart => quickstart::run(out),

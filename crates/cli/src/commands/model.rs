@@ -1,4 +1,4 @@
-//! `veris model add | list | show | get | rm`.
+//! `veris model add | list | show | get | rm | compile | pin | vk`.
 
 use std::path::Path;
 
@@ -9,7 +9,7 @@ use veris_node::AddModel;
 use crate::args::{AddArgs, CompileArgs, ModelCommand, PinArgs};
 use crate::backend::Backend;
 use crate::exit::bad_input;
-use crate::files::read_json;
+use crate::files::{read_json, write_atomic};
 use crate::output::{Printer, model_details, model_table};
 
 pub fn run(backend: &dyn Backend, cmd: ModelCommand, out: Printer) -> anyhow::Result<()> {
@@ -40,6 +40,21 @@ pub fn run(backend: &dyn Backend, cmd: ModelCommand, out: Printer) -> anyhow::Re
         }
         ModelCommand::Compile(args) => compile(backend, args, out),
         ModelCommand::Pin(args) => pin(backend, args, out),
+        ModelCommand::Vk(args) => {
+            let (id, bytes) = backend.verifying_key(&args.model.reference)?;
+            if let Some(path) = &args.out {
+                write_atomic(path, &bytes)?;
+            }
+            let doc =
+                json!({"model": args.model.reference, "verifying_key": id, "size": bytes.len(), "path": args.out});
+            out.emit(&doc, || {
+                let written = match &args.out {
+                    Some(path) => format!(", written to {}", path.display()),
+                    None => String::new(),
+                };
+                format!("verifying key {id} ({} bytes){written}", bytes.len())
+            })
+        }
         ModelCommand::Rm(r) => {
             let removed = backend.remove_model(&r.reference)?;
             let text = removed
@@ -99,14 +114,20 @@ fn compile(backend: &dyn Backend, args: CompileArgs, out: Printer) -> anyhow::Re
         eprintln!("warning: {warning}");
     }
     out.emit(&compiled, || {
-        format!(
+        let mut text = format!(
             "{}\ncompiled {} (int{}) from {} as {}",
             compiled.id,
             compiled.source,
             compiled.bits,
             args.model.reference,
             compiled.model.reference()
-        )
+        );
+        if let Some(vk) = compiled.model.verifying_key {
+            text.push_str(&format!(
+                "\nweights committed for zero-knowledge proofs: verifying key {vk}"
+            ));
+        }
+        text
     })
 }
 

@@ -1,12 +1,15 @@
-//! `veris verify RECEIPT.json [--replay]`: offline checks, always done
-//! here, plus a re-execution by the backend when asked.
+//! `veris verify RECEIPT.json [--replay] [--vk FILE]`: offline checks, always
+//! done here (a zk receipt's proof included), plus a re-execution by the
+//! backend when asked.
 
 use serde::Serialize;
 use serde_json::Value;
 use veris_core::api::VerifyRequest;
-use veris_core::verify::{Check, Report, verify};
-use veris_core::{Digest32, Receipt, TensorLimits};
+use veris_core::verify::{Check, Report, verify_with};
+use veris_core::zk_proof::MAX_ZK_KEY_BYTES;
+use veris_core::{Digest32, ModelId, Receipt, TensorLimits};
 use veris_node::NodeLimits;
+use veris_zk::receipt::ZkChecker;
 
 use crate::args::{Global, VerifyArgs};
 use crate::backend;
@@ -24,8 +27,12 @@ struct Verdict<'a> {
 
 pub fn run(global: &Global, args: VerifyArgs, out: Printer) -> anyhow::Result<()> {
     let receipt: Receipt = read_json(&args.receipt, "a Veris receipt")?;
-    // Offline checks run here, whatever the backend: they need no trust in a node.
-    let mut report = verify(&receipt, &TensorLimits::default());
+    // Offline checks run here, whatever the backend: they need no trust in a
+    // node, except for the verifying key of a zk receipt when none is given.
+    let checker = ZkChecker {
+        trusted: trusted_key(global, &args, &receipt)?,
+    };
+    let mut report = verify_with(&receipt, &TensorLimits::default(), Some(&checker));
     if args.replay {
         let inputs: Option<Value> = match &args.input {
             Some(path) => Some(read_json(path, "a JSON inputs file")?),
@@ -57,6 +64,22 @@ pub fn run(global: &Global, args: VerifyArgs, out: Printer) -> anyhow::Result<()
         let failed = report.checks.iter().filter(|c| !c.ok).count();
         Err(VerificationFailed(format!("{failed} of {} checks failed", report.checks.len())).into())
     }
+}
+
+/// The verifying key id to trust for a zk receipt's model: the `--vk` file's,
+/// or the one the backend derives from its copy of the model.
+fn trusted_key(global: &Global, args: &VerifyArgs, receipt: &Receipt) -> anyhow::Result<Result<ModelId, String>> {
+    if receipt.evidence.zk_proof().is_none() {
+        return Ok(Err("not a zk receipt".into()));
+    }
+    if let Some(path) = &args.vk {
+        return Ok(Ok(ModelId::of_bytes(&read_limited(path, MAX_ZK_KEY_BYTES as u64)?)));
+    }
+    let hint = "pass the key with --vk FILE (`veris model vk MODEL --out FILE` on a machine holding the model)";
+    Ok(match backend::open(global)?.verifying_key(&receipt.model.to_string()) {
+        Ok((id, _)) => Ok(id),
+        Err(e) => Err(format!("the node cannot derive it ({e}); {hint}")),
+    })
 }
 
 /// Adds the backend's checks that the local report does not already have

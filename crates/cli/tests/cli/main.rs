@@ -9,3 +9,4 @@ mod network;
 mod quickstart;
 mod remote;
 mod verify;
+mod zk;

@@ -71,36 +71,7 @@ impl Requant {
 /// `1/scale`): `saturate(round_half_away_from_zero(x · M / 2^s))`, computed
 /// exactly from the bits of `x` with integers only.
 pub fn quantize_input(x: f32, r: Requant, lo: i64, hi: i64) -> i64 {
-    let bits = x.to_bits();
-    let negative = bits >> 31 == 1;
-    let exp_bits = ((bits >> 23) & 0xff) as i32;
-    let frac = u64::from(bits & 0x7f_ffff);
-    // |x| = mant · 2^exp exactly (subnormals have no implicit bit).
-    let (mant, exp) = if exp_bits == 0 {
-        (frac, -149)
-    } else {
-        (frac | 0x80_0000, exp_bits - 150)
-    };
-    let v = mant * u64::from(r.multiplier); // < 2^55
-    // |x| · M / 2^s = v · 2^(exp − s)
-    let t = i32::from(r.shift) - exp;
-    let magnitude: u128 = if v == 0 {
-        0
-    } else if t <= 0 {
-        if -t >= 64 { u128::MAX } else { u128::from(v) << (-t) }
-    } else if t > 64 {
-        0
-    } else {
-        (u128::from(v) + (1u128 << (t - 1))) >> t
-    };
-    if negative {
-        let lo_mag = lo.unsigned_abs() as u128;
-        if magnitude >= lo_mag { lo } else { -(magnitude as i64) }
-    } else if magnitude >= hi as u128 {
-        hi
-    } else {
-        magnitude as i64
-    }
+    veris_core::quant::quantize_f32(x, r.multiplier, r.shift, lo, hi)
 }
 
 #[cfg(test)]

@@ -72,7 +72,12 @@ impl ExactModel {
                 Bits::B8 => TensorData::Int8(v.data.iter().map(|&x| x as i8).collect()),
                 Bits::B16 => TensorData::Int32(v.data.iter().map(|&x| x as i32).collect()),
             };
-            let f = TensorData::Float32(v.data.iter().map(|&x| (x as f64 * o.scale) as f32).collect());
+            let f = TensorData::Float32(
+                v.data
+                    .iter()
+                    .map(|&x| veris_core::quant::dequantize(x, o.scale))
+                    .collect(),
+            );
             quantized.insert(o.name.clone(), Tensor::new(&o.name, v.shape.clone(), q)?);
             dequantized.insert(o.name.clone(), Tensor::new(&o.name, v.shape.clone(), f)?);
         }

@@ -115,6 +115,24 @@ pub async fn model_file(State(s): Shared, Path(reference): Path<String>) -> Resu
         .into_response())
 }
 
+/// The model's zero-knowledge verifying key (derived from the weights this
+/// node holds), with its content id in `x-veris-verifying-key`.
+pub async fn verifying_key(State(s): Shared, Path(reference): Path<String>) -> Result<Response, ApiError> {
+    let (record, id, bytes) = blocking(s, move |s| s.verifying_key(&reference)).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            (
+                header::HeaderName::from_static("x-veris-model-id"),
+                record.id.to_string(),
+            ),
+            (header::HeaderName::from_static("x-veris-verifying-key"), id.to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 pub async fn remove_model(State(s): Shared, Path(reference): Path<String>) -> Result<Response, ApiError> {
     let models = blocking(s, move |s| s.remove_model(&reference)).await?;
     Ok(Json(ModelList { models }).into_response())

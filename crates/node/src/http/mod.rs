@@ -42,6 +42,7 @@ pub fn router_with_network(service: Arc<Service>, net: PeerNetwork) -> Router {
         )
         .route("/v1/models/{reference}/file", get(handlers::model_file))
         .route("/v1/models/{reference}/compile", post(handlers::compile_model))
+        .route("/v1/models/{reference}/vk", get(handlers::verifying_key))
         .route("/v1/infer", post(handlers::infer))
         .route("/v1/verify", post(handlers::verify))
         .route("/v1/network/peers", get(network::peers))

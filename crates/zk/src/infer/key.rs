@@ -1,7 +1,8 @@
 //! The public model key: everything a verifier needs about an exact model.
 //!
 //! A [`VerifyingKey`] lists the program's stages (layer shapes, biases,
-//! requantizers, ReLU flags, accumulator bounds), the input's dimensions and
+//! requantizers, ReLU flags, accumulator bounds), the input's dimensions, the
+//! float boundary (input quantizer, output scale) and
 //! the commitment to the model's private-to-the-prover tables (weights and
 //! requantization thresholds, see [`crate::infer`]). It is derived
 //! deterministically from the exact model by `setup`, so anyone holding the
@@ -84,6 +85,48 @@ pub enum Stage {
     Flatten(i64),
 }
 
+/// Longest tensor name a key records.
+pub const MAX_TENSOR_NAME: usize = 255;
+
+/// How the model's float boundary maps to the quantized statement: the
+/// input rule `q = sat(round(x · M / 2^s))` (`veris_core::quant`) and the
+/// output view `float32(q · scale)`. It lets a verifier tie a receipt's float
+/// tensors to the proof's integer statement without the model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Boundary {
+    /// The model input's name.
+    pub input_name: String,
+    /// The input quantizer (standing for `1 / scale`).
+    pub input_quant: RequantParams,
+    /// The model output's name.
+    pub output_name: String,
+    /// `f64::to_bits` of the output scale (finite, positive).
+    pub output_scale_bits: u64,
+}
+
+impl Boundary {
+    /// The output scale.
+    pub fn output_scale(&self) -> f64 {
+        f64::from_bits(self.output_scale_bits)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        for name in [&self.input_name, &self.output_name] {
+            if name.is_empty() || name.len() > MAX_TENSOR_NAME {
+                return Err(format!("tensor names must be 1..={MAX_TENSOR_NAME} bytes"));
+            }
+        }
+        if !self.input_quant.is_valid() {
+            return Err("invalid input quantizer".into());
+        }
+        let scale = self.output_scale();
+        if !(scale.is_finite() && scale > 0.0) {
+            return Err("output scale must be finite and positive".into());
+        }
+        Ok(())
+    }
+}
+
 /// The verifier's view of a compiled exact model (see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyingKey {
@@ -92,6 +135,7 @@ pub struct VerifyingKey {
     pub(crate) semantics_version: u32,
     pub(crate) params: PcsParams,
     pub(crate) input: Vec<InputDim>,
+    pub(crate) boundary: Boundary,
     pub(crate) stages: Vec<Stage>,
     pub(crate) model_root: Digest,
     pub(crate) model_vars: usize,
@@ -116,6 +160,11 @@ impl VerifyingKey {
     /// The input's declared dimensions.
     pub fn input_dims(&self) -> &[InputDim] {
         &self.input
+    }
+
+    /// The float boundary: input quantizer and output scale.
+    pub fn boundary(&self) -> &Boundary {
+        &self.boundary
     }
 
     /// Commitment parameters (used for the model and for every proof's witness).
@@ -158,6 +207,7 @@ impl VerifyingKey {
         if self.input.len() > super::MAX_RANK {
             return Err("input rank above 8".into());
         }
+        self.boundary.check()?;
         if self.stages.is_empty() || self.stages.len() > MAX_STAGES {
             return Err(format!("1..={MAX_STAGES} stages required"));
         }

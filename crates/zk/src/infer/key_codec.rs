@@ -1,10 +1,11 @@
 //! Canonical encoding of a [`VerifyingKey`], decoded under explicit limits.
 //!
 //! ```text
-//! magic "VERISZKV" ‖ u32 format version (1) ‖ u8 len ‖ hash name
+//! magic "VERISZKV" ‖ u32 format version (2) ‖ u8 len ‖ hash name
 //! ‖ model id (36) ‖ u32 semantics version ‖ u8 log_inv_rate ‖ u32 queries
 //! ‖ root (32) ‖ u8 model variables
 //! ‖ u8 input rank, per dim: u8 0 ‖ u64 size | u8 1 (symbolic)
+//! ‖ u8 len ‖ input name ‖ u32 M ‖ u8 s ‖ u8 len ‖ output name ‖ u64 output scale (f64 bits)
 //! ‖ u32 stage count, per stage a u8 tag (the exact semantics' op tags):
 //!     1 Linear:  u32 k ‖ u32 n ‖ u8 relu ‖ u64 acc_bound ‖ n × i64 bias ‖ n × (u32 M ‖ u8 s)
 //!     3 Relu
@@ -14,7 +15,7 @@
 //! No trailing bytes; every decoded key passes [`VerifyingKey::check`], and
 //! since the layout leaves no freedom, an accepted encoding re-encodes to itself.
 
-use super::key::{InputDim, LinearKey, MAX_STAGES, RequantParams, Stage, VerifyingKey};
+use super::key::{Boundary, InputDim, LinearKey, MAX_STAGES, RequantParams, Stage, VerifyingKey};
 use crate::codec::{Reader, Writer};
 use crate::error::DecodeError;
 use crate::pcs::PcsParams;
@@ -22,7 +23,7 @@ use crate::pcs::PcsParams;
 /// First bytes of an encoded verifying key.
 pub const VK_MAGIC: &[u8; 8] = b"VERISZKV";
 /// Version of this encoding.
-pub const VK_FORMAT_VERSION: u32 = 1;
+pub const VK_FORMAT_VERSION: u32 = 2;
 
 /// Limits for decoding a verifying key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +67,14 @@ impl VerifyingKey {
                 InputDim::Symbolic => w.u8(1),
             }
         }
+        let b = &self.boundary;
+        w.u8(b.input_name.len() as u8);
+        w.bytes(b.input_name.as_bytes());
+        w.u32(b.input_quant.multiplier);
+        w.u8(b.input_quant.shift);
+        w.u8(b.output_name.len() as u8);
+        w.bytes(b.output_name.as_bytes());
+        w.u64(b.output_scale_bits);
         w.u32(self.stages.len() as u32);
         for s in &self.stages {
             write_stage(&mut w, s);
@@ -110,6 +119,17 @@ impl VerifyingKey {
             return Err(DecodeError::Invalid("input rank above 8"));
         }
         let input = (0..rank).map(|_| read_dim(&mut r)).collect::<Result<_, _>>()?;
+        let input_name = read_name(&mut r)?;
+        let input_quant = RequantParams {
+            multiplier: r.u32()?,
+            shift: r.u8()?,
+        };
+        let boundary = Boundary {
+            input_name,
+            input_quant,
+            output_name: read_name(&mut r)?,
+            output_scale_bits: r.u64()?,
+        };
         let count = r.len("stages", MAX_STAGES, 1)?;
         let mut channels = 0usize;
         let stages = (0..count)
@@ -122,6 +142,7 @@ impl VerifyingKey {
             semantics_version,
             params,
             input,
+            boundary,
             stages,
             model_root,
             model_vars,
@@ -157,6 +178,11 @@ fn write_stage(w: &mut Writer, stage: &Stage) {
             w.i64(*axis);
         }
     }
+}
+
+fn read_name(r: &mut Reader<'_>) -> Result<String, DecodeError> {
+    let len = usize::from(r.u8()?);
+    String::from_utf8(r.bytes(len)?.to_vec()).map_err(|_| DecodeError::Invalid("tensor name"))
 }
 
 fn read_dim(r: &mut Reader<'_>) -> Result<InputDim, DecodeError> {

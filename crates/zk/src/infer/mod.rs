@@ -59,7 +59,7 @@ pub mod witness;
 
 pub use circuit::MAX_WITNESS_VARS;
 pub use error::{InferVerifyError, StatementError};
-pub use key::{InputDim, LinearKey, RequantParams, Stage, VerifyingKey};
+pub use key::{Boundary, InputDim, LinearKey, MAX_TENSOR_NAME, RequantParams, Stage, VerifyingKey};
 pub use key_codec::{VK_FORMAT_VERSION, VK_MAGIC, VkLimits};
 pub use proof::{MAX_PROOF_BYTES, PROOF_FORMAT_VERSION, Proof};
 pub use statement::{MAX_RANK, MODEL_ID_BYTES, QuantTensor, Statement, StatementLimits};

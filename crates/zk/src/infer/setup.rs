@@ -11,7 +11,7 @@ use veris_engine::exact::{Bits, ExactModel, ExactOp, Linear};
 
 use super::circuit::{Circuit, ceil_log2, model_layout};
 use super::error::StatementError;
-use super::key::{InputDim, LinearKey, RequantParams, Stage, VerifyingKey};
+use super::key::{Boundary, InputDim, LinearKey, RequantParams, Stage, VerifyingKey};
 use super::tables::{VALUES, thresholds};
 use super::{MAX_ACC_BOUND, QMAX, QMIN, SEMANTICS_VERSION};
 use crate::error::ProverError;
@@ -116,6 +116,7 @@ pub fn setup<H: Hasher>(model: &ExactModel, params: PcsParams) -> Result<(Prover
                 Dim::Symbol(_) => InputDim::Symbolic,
             })
             .collect(),
+        boundary: boundary_of(model)?,
         stages,
         model_root: model_commitment.root,
         model_vars: layout.num_vars,
@@ -173,6 +174,23 @@ fn stages_of(model: &ExactModel) -> Result<Vec<Stage>, SetupError> {
         return refuse("the output is not the last op's value".into());
     }
     Ok(stages)
+}
+
+/// The float boundary of a one-input, one-output model (checked by `stages_of`).
+fn boundary_of(model: &ExactModel) -> Result<Boundary, SetupError> {
+    let (input, output) = (&model.inputs()[0], &model.outputs()[0]);
+    let quant = input
+        .quant
+        .ok_or_else(|| SetupError::NotYetProvable("integer (index) inputs".into()))?;
+    Ok(Boundary {
+        input_name: input.spec.name.clone(),
+        input_quant: RequantParams {
+            multiplier: quant.multiplier,
+            shift: quant.shift,
+        },
+        output_name: output.name.clone(),
+        output_scale_bits: output.scale.to_bits(),
+    })
 }
 
 fn linear_key(op: usize, l: &Linear) -> Result<LinearKey, SetupError> {

@@ -5,6 +5,7 @@ mod completeness;
 mod mlp_onnx;
 mod mutation;
 mod pins;
+mod receipt;
 mod refusals;
 mod soundness;
 mod support;

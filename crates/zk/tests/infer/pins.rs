@@ -44,16 +44,16 @@ fn key_and_proof_bytes_are_pinned() {
     assert_eq!(
         (vk_bytes.len(), hex(&Blake3::hash_parts(&[&vk_bytes]))),
         (
-            247,
-            "cfa01d74999b5044ecf4c1e36e91281a0d6a25cc40fc6b475e95e1fa9922c0c4".to_string()
+            264,
+            "3a31d65f00ceb6d39df4bc913fa92e42d4b1b4f5125e11b85ff820163ffc1a4d".to_string()
         ),
         "verifying key pin"
     );
     assert_eq!(
         (proof_bytes.len(), hex(&Blake3::hash_parts(&[&proof_bytes]))),
         (
-            116_588,
-            "1476a03df0baf74948e9e1b88daf3ed6869ce557ae9141233077d8712db8fdab".to_string()
+            115_404,
+            "1ceb59779e91fe137962aa7380c06f51648cd688b560d7c4885b7159f493d58b".to_string()
         ),
         "proof pin"
     );
