@@ -1,5 +1,5 @@
-//! Progress on stderr for work that can take a while (zero-knowledge
-//! proving): on a terminal, a line counting the seconds, erased when the
+//! Progress on stderr for work that can take a while (compiling a model,
+//! zero-knowledge proving): on a terminal, a line counting the seconds, erased when the
 //! work ends. Nothing when stderr is not a terminal, so scripts see only the
 //! result on stdout and, on failure, the one-line reason on stderr.
 

@@ -11,6 +11,7 @@ use crate::backend::Backend;
 use crate::exit::bad_input;
 use crate::files::{read_json, write_atomic};
 use crate::output::{Printer, model_details, model_table};
+use crate::progress::with_progress;
 
 pub fn run(backend: &dyn Backend, cmd: ModelCommand, out: Printer) -> anyhow::Result<()> {
     match cmd {
@@ -109,7 +110,9 @@ fn compile(backend: &dyn Backend, args: CompileArgs, out: Printer) -> anyhow::Re
         bits: args.bits,
         name: args.name,
     };
-    let compiled = backend.compile_model(&args.model.reference, req)?;
+    let compiled = with_progress("compiling (calibration, quantization, weight commitment)", || {
+        backend.compile_model(&args.model.reference, req)
+    })?;
     for warning in &compiled.warnings {
         eprintln!("warning: {warning}");
     }

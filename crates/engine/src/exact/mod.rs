@@ -52,6 +52,7 @@ mod batch_matmul;
 mod calibrate;
 mod codec;
 mod codec_ext;
+mod codec_io;
 mod codec_ops;
 mod compile;
 mod compile_conv;
