@@ -37,6 +37,8 @@ pub enum NodeError {
     Peers(String),
     #[error("the peer network is disabled on this node (started with --no-p2p)")]
     P2pDisabled,
+    #[error("the serving peer refused the request ({code}): {message}")]
+    Forwarded { code: &'static str, message: String },
     #[error("the node could not {action}: {reason}")]
     Internal { action: &'static str, reason: String },
 }
@@ -81,6 +83,7 @@ impl NodeError {
             NodeError::ProofTimeout { .. } => "proof_timeout",
             NodeError::P2pDisabled => "p2p_disabled",
             NodeError::Peers(_) => "peer_unavailable",
+            NodeError::Forwarded { code, .. } => code,
             NodeError::Internal { .. } => "internal",
         }
     }

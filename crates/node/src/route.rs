@@ -4,9 +4,13 @@
 //! [`MAX_ATTEMPTS`]), within the node's inference timeout in all.
 //!
 //! A peer's answer is accepted only if it is an inference response for
-//! that model whose receipt verifies (format, digests, signature); it is
-//! returned unchanged, signed by the peer's operator key. A peer that fails
-//! or answers with anything else is skipped for the next one. Peers are
+//! that model whose receipt verifies (format, digests, signature, and a zk
+//! receipt's proof against the key it states: whether that key is the
+//! model's is for the caller to judge); it is returned unchanged, signed by
+//! the peer's operator key. A peer that fails or answers with anything else
+//! is skipped for the next one, except when it says the request itself is
+//! at fault (invalid inputs, a bad request): every peer would, so that error
+//! goes back to the caller with its status. Peers are
 //! tried in the order the network lists them (announced capacity is not
 //! used to order them in this version).
 
@@ -14,7 +18,9 @@ use std::time::Instant;
 
 use veris_core::ModelId;
 use veris_core::api::{InferRequest, InferResponse};
-use veris_net::NetHandle;
+use veris_core::verify::verify_with;
+use veris_net::{NetError, NetHandle};
+use veris_zk::receipt::ZkChecker;
 
 use crate::error::NodeError;
 use crate::service::Service;
@@ -62,6 +68,7 @@ pub async fn forward_infer(
         };
         let answer = match tokio::time::timeout(left, net.infer(peer, request)).await {
             Ok(Ok(bytes)) => bytes,
+            Ok(Err(NetError::Remote { message, .. })) if let Some(e) = callers_fault(&message) => return Err(e),
             Ok(Err(e)) => {
                 failures.push(format!("{peer}: {e}"));
                 continue;
@@ -82,13 +89,35 @@ pub async fn forward_infer(
     )))
 }
 
+/// The error a peer's `code: message` failure stands for, when the code
+/// says the request itself is wrong.
+fn callers_fault(message: &str) -> Option<NodeError> {
+    let (code, text) = message.split_once(": ")?;
+    let code = CALLER_FAULT_CODES.iter().find(|c| **c == code)?;
+    Some(NodeError::Forwarded {
+        code,
+        message: text.to_string(),
+    })
+}
+
+/// Error codes that blame the request, not the node that refused it.
+const CALLER_FAULT_CODES: &[&str] = &["bad_request", "invalid_input", "not_provable", "payload_too_large"];
+
 /// The peer's response, if it is a verifying receipt for model `id`.
 fn accept(answer: &[u8], id: ModelId, service: &Service) -> Result<InferResponse, String> {
     let response: InferResponse = serde_json::from_slice(answer).map_err(|e| format!("invalid response: {e}"))?;
     if response.model != id || response.receipt.model != id {
         return Err("answered for another model".into());
     }
-    let report = veris_core::verify::verify(&response.receipt, &service.config().limits.tensors);
+    let stated = ZkChecker {
+        trusted: response
+            .receipt
+            .evidence
+            .zk_proof()
+            .map(|p| p.verifying_key)
+            .ok_or_else(|| "not a zk receipt".to_string()),
+    };
+    let report = verify_with(&response.receipt, &service.config().limits.tensors, Some(&stated));
     if !report.ok() {
         return Err("its receipt does not verify".into());
     }

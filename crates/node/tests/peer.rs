@@ -326,6 +326,16 @@ fn an_inference_for_a_model_held_elsewhere_is_routed_and_fails_over() {
     );
     assert!(veris_core::verify::verify(&first.receipt, &TensorLimits::default()).ok());
 
+    // Inputs every provider would refuse come back as the caller's fault.
+    let r = http
+        .post(format!("{}/v1/infer", b.url()))
+        .json(&json!({"model": model.to_string(), "inputs": [[1.0, 2.0]]}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = r.json().unwrap();
+    assert_eq!(body["error"]["code"], "invalid_input", "{body}");
+
     // The node that answered goes away; the other one answers.
     let (gone, survivor, survivor_operator) = if signer == service_a.operator() {
         (a, c, service_c.operator())
@@ -347,4 +357,43 @@ fn an_inference_for_a_model_held_elsewhere_is_routed_and_fails_over() {
     let body: Value = r.json().unwrap();
     assert_eq!(body["error"]["code"], "peer_unavailable", "{body}");
     b.shutdown();
+}
+
+#[test]
+fn a_zk_inference_is_routed_and_its_proof_checked_on_the_way() {
+    let homes: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let local: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let holder = service(&homes[0]);
+    add_digits(&holder);
+    let compiled = holder
+        .compile_model("digits", serde_json::from_value(json!({})).unwrap())
+        .unwrap();
+    let exact = compiled.id;
+    let a = RunningNode::start_with_network(holder.clone(), local, Some(config(Vec::new()))).unwrap();
+    let bootstrap = rt.block_on(tcp_addr(a.network().unwrap()));
+    let b = RunningNode::start_with_network(service(&homes[1]), local, Some(config(vec![bootstrap]))).unwrap();
+    let net_b = b.network().unwrap().clone();
+    let peer_a = a.network().unwrap().local_peer_id();
+    eventually_blocking("B to learn that A provides the exact model", || {
+        rt.block_on(net_b.providers(exact))
+            .unwrap()
+            .contains(&peer_a)
+            .then_some(())
+    });
+    let r = reqwest::blocking::Client::new()
+        .post(format!("{}/v1/infer", b.url()))
+        .json(&json!({"model": exact.to_string(), "inputs": sample_input(), "mode": "zk"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    let response: InferResponse = r.json().unwrap();
+    assert_eq!(response.receipt.mode, veris_core::Mode::Zk);
+    let (_, key, _) = holder.verifying_key(&exact.to_string()).unwrap();
+    assert_eq!(Some(key), compiled.model.verifying_key);
+    let checker = veris_zk::receipt::ZkChecker { trusted: Ok(key) };
+    let report = veris_core::verify::verify_with(&response.receipt, &TensorLimits::default(), Some(&checker));
+    assert!(report.ok(), "{report:?}");
+    b.shutdown();
+    a.shutdown();
 }
