@@ -112,3 +112,24 @@ fn mutated_lenet_proof_bytes_are_rejected() {
         );
     }
 }
+
+#[test]
+fn mutated_lenet_keys_are_refused_or_reject_the_proof() {
+    let (_, vk) = lenet_keys();
+    let (statement, proof) = lenet_proof();
+    let bytes = vk.encode();
+    let mut rng = Rng(5);
+    for _ in 0..150 {
+        let mut bad = bytes.clone();
+        let pos = rng.below(bad.len() as u64) as usize;
+        bad[pos] ^= 1 + rng.below(255) as u8;
+        // Either refused, or another self-consistent key under which the proof fails (never a panic).
+        if let Ok(k) = VerifyingKey::decode(&bad, VkLimits::default()) {
+            assert_eq!(k.encode(), bad);
+            assert!(
+                verify_bytes::<H>(&k, statement, proof).is_err(),
+                "mutated key at byte {pos}"
+            );
+        }
+    }
+}
