@@ -5,8 +5,11 @@
 //! 28×28 inputs: exact compilation, proof setup (keys + model commitment),
 //! proving (engine run with trace + witness + proof), verification
 //! (including decoding), proof size and peak resident memory while proving,
-//! for rayon pools of 1 and 2 threads; then prints ratios against EZKL's
-//! figures for the 784-128-64-10 MLP measured on the development machine.
+//! for rayon pools of 1 and 2 threads; then the LeNet CNN (`models/lenet`:
+//! conv 1→4 5×5, avgpool 2, conv 4→8 5×5, avgpool 2, fc 128→32→10, int8,
+//! calibrated on its 64 calibration rows, proved on 5 held-out images); then
+//! prints ratios against EZKL's figures for the 784-128-64-10 MLP and for
+//! LeNet, measured on the development machine.
 
 #[path = "../tests/infer/mlp_onnx.rs"]
 mod mlp_onnx;
@@ -21,13 +24,33 @@ use veris_zk::infer::setup::setup;
 use veris_zk::infer::verify_bytes;
 use veris_zk::pcs::PcsParams;
 
-/// EZKL on the 784-128-64-10 MLP, same machine: prove, verify, proof bytes, setup (+ SRS).
-const EZKL_PROVE_S: f64 = 10.1;
-const EZKL_VERIFY_S: f64 = 0.03;
-/// EZKL's proof file (JSON); the KZG proof inside is 3,072 bytes.
-const EZKL_PROOF_KB: f64 = 18.7;
-const EZKL_SETUP_S: f64 = 8.4;
-const EZKL_SRS_S: f64 = 15.6;
+/// EZKL's figures for one model on the development machine.
+struct Ezkl {
+    prove_s: f64,
+    verify_s: f64,
+    /// The proof file (JSON); the KZG proof inside is 3,072 bytes.
+    proof_kb: f64,
+    setup_s: f64,
+    srs_s: f64,
+}
+
+/// EZKL on the 784-128-64-10 MLP.
+const EZKL_MLP: Ezkl = Ezkl {
+    prove_s: 10.1,
+    verify_s: 0.03,
+    proof_kb: 18.7,
+    setup_s: 8.4,
+    srs_s: 15.6,
+};
+
+/// EZKL on the LeNet CNN.
+const EZKL_LENET: Ezkl = Ezkl {
+    prove_s: 35.7,
+    verify_s: 0.14,
+    proof_kb: 18.7,
+    setup_s: 26.9,
+    srs_s: 46.8,
+};
 
 fn input(shape: Vec<usize>, data: Vec<f32>) -> TensorMap {
     let t = Tensor::new("input", shape, TensorData::Float32(data)).expect("tensor");
@@ -98,6 +121,30 @@ fn mlp() -> (ExactModel, Vec<TensorMap>, Duration) {
     (model, inputs, compile_time)
 }
 
+fn lenet() -> (ExactModel, Vec<TensorMap>) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/lenet");
+    let onnx = std::fs::read(format!("{dir}/lenet.onnx")).expect("lenet model");
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(format!("{dir}/{name}")).expect("json file")).expect("json")
+    };
+    let f32s = |v: &serde_json::Value| -> Vec<f32> {
+        let data = v["data"].as_array().expect("data");
+        data.iter().map(|x| x.as_f64().expect("number") as f32).collect()
+    };
+    let rows = read("calibration.json");
+    let rows = rows.as_array().expect("rows");
+    let calib: Vec<f32> = rows.iter().flat_map(|r| f32s(&r["input"])).collect();
+    let calib = input(vec![rows.len(), 1, 28, 28], calib);
+    let model = compile(&onnx, ModelId::of_bytes(&onnx), &[calib], Bits::B8).expect("compile lenet");
+    let held = f32s(&read("heldout.json")["input"]["input"]);
+    let inputs = held
+        .chunks_exact(784)
+        .take(5)
+        .map(|image| input(vec![1, 1, 28, 28], image.to_vec()))
+        .collect();
+    (model, inputs)
+}
+
 struct Figures {
     setup: Duration,
     prove: Duration,
@@ -147,18 +194,23 @@ fn main() {
     println!("machine: {cores} cores, load average {}", load.trim());
     let (digits, digit_inputs) = digits();
     let (mlp, mlp_inputs, mlp_compile) = mlp();
+    let (lenet, lenet_inputs) = lenet();
     println!("mlp-784-128-64-10 exact compile: {:.1} ms", ms(mlp_compile));
+    if !reset_peak() {
+        println!("peak MiB: the process's high-water mark so far (VmHWM cannot be reset here)");
+    }
     println!(
         "{:<34} {:>7} {:>10} {:>10} {:>10} {:>11} {:>12}",
         "benchmark", "threads", "setup ms", "prove ms", "verify ms", "proof KiB", "peak MiB"
     );
-    let mut mlp_figures = Vec::new();
+    let mut ratios = Vec::new();
     for threads in [1, 2] {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
             .expect("pool");
         for (name, model, inputs) in [
+            ("infer::lenet-cnn/batch1", &lenet, &lenet_inputs),
             ("infer::digits-64-64-32-10/batch1", &digits, &digit_inputs),
             ("infer::mlp-784-128-64-10/batch1", &mlp, &mlp_inputs),
         ] {
@@ -172,19 +224,21 @@ fn main() {
                 f.peak_prove_mib
             );
             if std::ptr::eq(model, &mlp) {
-                mlp_figures.push((threads, f));
+                ratios.push(("784-128-64-10 MLP", &EZKL_MLP, threads, f));
+            } else if std::ptr::eq(model, &lenet) {
+                ratios.push(("LeNet CNN", &EZKL_LENET, threads, f));
             }
         }
     }
-    println!("\nvs EZKL on the 784-128-64-10 MLP (EZKL / Veris; > 1 means Veris is faster or smaller):");
-    for (threads, f) in &mlp_figures {
+    println!("\nvs EZKL (EZKL / Veris; > 1 means Veris is faster or smaller):");
+    for (name, e, threads, f) in &ratios {
         println!(
-            "  {threads} thread(s): prove {:.0}x, verify {:.1}x, setup {:.0}x ({:.0}x with EZKL's SRS), proof size {:.3}x",
-            EZKL_PROVE_S / f.prove.as_secs_f64(),
-            EZKL_VERIFY_S / f.verify.as_secs_f64(),
-            EZKL_SETUP_S / f.setup.as_secs_f64(),
-            (EZKL_SETUP_S + EZKL_SRS_S) / f.setup.as_secs_f64(),
-            EZKL_PROOF_KB * 1000.0 / f.proof_bytes as f64,
+            "  {name}, {threads} thread(s): prove {:.0}x, verify {:.1}x, setup {:.0}x ({:.0}x with EZKL's SRS), proof size {:.3}x",
+            e.prove_s / f.prove.as_secs_f64(),
+            e.verify_s / f.verify.as_secs_f64(),
+            e.setup_s / f.setup.as_secs_f64(),
+            (e.setup_s + e.srs_s) / f.setup.as_secs_f64(),
+            e.proof_kb * 1000.0 / f.proof_bytes as f64,
         );
     }
 }

@@ -20,7 +20,7 @@
 //! | [`pcs`] | Ligero-style multilinear commitment: commit, (batched) open at an `E` point, verify |
 //! | [`logup`] | LogUp lookups (tuples, multiplicities) proved by a GKR fractional-sum circuit |
 //! | [`codec`] | canonical proof encodings, decoded under explicit limits |
-//! | [`infer`] | proofs of exact-engine inference (MLPs): keys, statement, verifier; setup and prover with `prover` |
+//! | [`infer`] | proofs of exact-engine inference (MLPs and CNNs): keys, statement, verifier; setup and prover with `prover` |
 //! | `receipt` | (feature `receipt`, implied by `prover`) the zero-knowledge evidence of Veris receipts and its checker |
 //!
 //! **Verifier-only build.** The provers and their thread pool (rayon) sit

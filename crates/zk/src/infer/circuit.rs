@@ -7,9 +7,11 @@
 
 use super::VALUE_VARS;
 use super::error::StatementError;
-use super::key::{MAX_MODEL_VARS, Stage, VerifyingKey};
+use super::key::{Stage, VerifyingKey};
+use super::layout::Layout;
+use super::model_slots::{ModelLayout, ModelSlots, model_layout};
 use super::slots::{Slot, allocate};
-use super::walk::{Proto, check_input_shape, walk};
+use super::walk::{Kind, Proto, check_input_shape, walk};
 
 /// Largest number of variables of a proof's witness commitment.
 pub const MAX_WITNESS_VARS: usize = 28;
@@ -55,65 +57,41 @@ pub(crate) enum Source {
     Witness(Slot),
 }
 
-/// A linear layer's tables in the model commitment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct LinearModelSlots {
-    /// `w[j][p]`, `2^nv × 2^kv`.
-    pub weights: Slot,
-    /// Lower thresholds `L_j(v)` at index `j·256 + (v + 128)`.
-    pub lower_table: Slot,
-    /// Upper thresholds `U_j(v)`, same layout.
-    pub upper_table: Slot,
-}
-
-/// The model commitment's layout: one entry per linear stage, in order.
+/// A proved requantized layer (Linear, Conv or AvgPool): accumulators `acc`,
+/// output `y = g_j(acc)` per channel `j`, proved by the threshold lookup, the
+/// limbs and a reduction of `acc` to the input (`kind`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ModelLayout {
-    pub num_vars: usize,
-    pub linear: Vec<LinearModelSlots>,
-}
-
-/// Places every linear stage's weights and threshold tables.
-pub(crate) fn model_layout(stages: &[Stage]) -> Result<ModelLayout, StatementError> {
-    let mut logs = Vec::new();
-    for stage in stages {
-        if let Stage::Linear(l) = stage {
-            let (nv, kv) = (ceil_log2(l.n as usize), ceil_log2(l.k as usize));
-            logs.extend([nv + kv, nv + VALUE_VARS, nv + VALUE_VARS]);
-        }
-    }
-    let (slots, num_vars) = allocate("model commitment", &logs, MAX_MODEL_VARS)?;
-    let linear = slots
-        .chunks_exact(3)
-        .map(|s| LinearModelSlots {
-            weights: s[0],
-            lower_table: s[1],
-            upper_table: s[2],
-        })
-        .collect();
-    Ok(ModelLayout { num_vars, linear })
-}
-
-/// A proved linear layer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct LinearLayer {
+pub(crate) struct RequantLayer {
     /// Index into the key's stages.
     pub stage: usize,
+    pub kind: Kind,
     pub input: Source,
     pub output: Source,
-    /// `rows × k`.
-    pub in_dims: Dims,
-    /// `rows × n`.
-    pub out_dims: Dims,
-    /// Witness tables `Lc`, `Uc` (the looked-up thresholds), `rows × n` each.
+    /// The input's layout (a matrix `rows × k` or the NCHW input grid).
+    pub in_layout: Layout,
+    /// The output's layout (a matrix `rows × n` or the NCHW output grid).
+    pub out: Layout,
+    /// Witness tables `Lc`, `Uc` (the looked-up thresholds), laid out like the output.
     pub lower: Slot,
     pub upper: Slot,
     /// Limbs of `acc − Lc` and `Uc − acc`, least significant first.
     pub e_limbs: Vec<Slot>,
     pub f_limbs: Vec<Slot>,
-    /// Multiplicities of the threshold table (`2^nv · 256`).
+    /// Multiplicities of the threshold table (`2^channel_vars · 256`).
     pub multiplicities: Slot,
-    pub model: LinearModelSlots,
+    pub model: ModelSlots,
+}
+
+impl RequantLayer {
+    /// The variables of the output point that select the channel's function
+    /// (`(start, count)`): a matrix's columns, a grid's `C` axis; none for a
+    /// pool (one function for every element).
+    pub fn channel_vars(&self) -> (usize, usize) {
+        match self.kind {
+            Kind::Pool => (0, 0),
+            Kind::Linear | Kind::Conv => self.out.channel_vars(),
+        }
+    }
 }
 
 /// A proved standalone ReLU.
@@ -123,14 +101,14 @@ pub(crate) struct ReluLayer {
     pub stage: usize,
     pub input: Source,
     pub output: Source,
-    pub dims: Dims,
+    pub layout: Layout,
     /// Multiplicities of the 256-row table `(v, max(v, 0))`.
     pub multiplicities: Slot,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Layer {
-    Linear(LinearLayer),
+    Requant(Box<RequantLayer>),
     Relu(ReluLayer),
 }
 
@@ -145,6 +123,16 @@ pub(crate) struct Circuit {
     pub range_region: Slot,
     /// Multiplicities of the table `[0, 256)`.
     pub range_multiplicities: Slot,
+}
+
+/// Limbs per difference of a requantized stage.
+pub(crate) fn stage_limbs(stage: &Stage) -> usize {
+    match stage {
+        Stage::Linear(l) => l.limbs(),
+        Stage::Conv(c) => c.channels.limbs(),
+        Stage::AvgPool(p) => p.limbs(),
+        Stage::Relu | Stage::Reshape(_) | Stage::Flatten(_) => 0,
+    }
 }
 
 impl Circuit {
@@ -166,43 +154,38 @@ impl Circuit {
         // Limb region first: its sub-slots are placed inside one aligned slot.
         let mut limb_logs = Vec::new();
         for p in &protos {
-            if let Proto::Linear { stage, out_dims, .. } = p {
-                let Stage::Linear(key) = &stages[*stage] else {
-                    unreachable!("linear proto")
-                };
-                limb_logs.extend(std::iter::repeat_n(out_dims.vars(), 2 * key.limbs()));
+            if let Proto::Requant { stage, out, .. } = p {
+                limb_logs.extend(std::iter::repeat_n(out.vars(), 2 * stage_limbs(&stages[*stage])));
             }
         }
         let (limb_slots, region_vars) = allocate("limb region", &limb_logs, MAX_WITNESS_VARS)?;
-        // Top level: per layer [y (unless last), then linear: lower, upper, multiplicities | relu: multiplicities],
+        // Top level: per layer [y (unless last), then requant: lower, upper, multiplicities | relu: multiplicities],
         // then the region and the range multiplicities.
         let mut logs = Vec::new();
         for (i, p) in protos.iter().enumerate() {
-            let d = p.out_dims();
+            let out = p.out_layout();
             if i != last {
-                logs.push(d.vars());
+                logs.push(out.vars());
             }
             match p {
-                Proto::Linear { .. } => logs.extend([d.vars(), d.vars(), d.col_vars + VALUE_VARS]),
+                Proto::Requant { kind, .. } => {
+                    let channels = if *kind == Kind::Pool { 0 } else { out.channel_vars().1 };
+                    logs.extend([out.vars(), out.vars(), channels + VALUE_VARS]);
+                }
                 Proto::Relu { .. } => logs.push(VALUE_VARS),
             }
         }
         logs.extend([region_vars, VALUE_VARS]);
         let (slots, witness_vars) = allocate("witness commitment", &logs, MAX_WITNESS_VARS)?;
         let range_region = slots[slots.len() - 2];
-        let limb_slots: Vec<Slot> = limb_slots
-            .into_iter()
-            .map(|s| Slot {
-                offset: range_region.offset + s.offset,
-                log_size: s.log_size,
-            })
-            .collect();
-
+        let mut limbs = limb_slots.into_iter().map(|s| Slot {
+            offset: range_region.offset + s.offset,
+            log_size: s.log_size,
+        });
         let mut next = slots.iter().copied();
-        let mut limbs = limb_slots.into_iter();
+        let mut models = model.layers.iter().copied();
         let mut outputs: Vec<Source> = Vec::with_capacity(protos.len());
         let mut layers = Vec::with_capacity(protos.len());
-        let mut linear_index = 0;
         let source = |from: Option<usize>, outputs: &[Source]| from.map_or(Source::Input, |j| outputs[j]);
         for (i, p) in protos.iter().enumerate() {
             let output = if i == last {
@@ -211,38 +194,35 @@ impl Circuit {
                 Source::Witness(next.next().expect("slot per output"))
             };
             let layer = match *p {
-                Proto::Linear {
+                Proto::Requant {
                     stage,
+                    kind,
                     from,
-                    in_dims,
-                    out_dims,
+                    input,
+                    out,
                 } => {
-                    let Stage::Linear(key) = &stages[stage] else {
-                        unreachable!("linear proto")
-                    };
                     let [lower, upper, multiplicities] = [(); 3].map(|_| next.next().expect("slot"));
-                    let e_limbs = limbs.by_ref().take(key.limbs()).collect();
-                    let f_limbs = limbs.by_ref().take(key.limbs()).collect();
-                    linear_index += 1;
-                    Layer::Linear(LinearLayer {
+                    let count = stage_limbs(&stages[stage]);
+                    Layer::Requant(Box::new(RequantLayer {
                         stage,
+                        kind,
                         input: source(from, &outputs),
                         output,
-                        in_dims,
-                        out_dims,
+                        in_layout: input,
+                        out,
                         lower,
                         upper,
-                        e_limbs,
-                        f_limbs,
+                        e_limbs: limbs.by_ref().take(count).collect(),
+                        f_limbs: limbs.by_ref().take(count).collect(),
                         multiplicities,
-                        model: model.linear[linear_index - 1],
-                    })
+                        model: models.next().expect("model slots per requantized stage"),
+                    }))
                 }
-                Proto::Relu { stage, from, dims } => Layer::Relu(ReluLayer {
+                Proto::Relu { stage, from, layout } => Layer::Relu(ReluLayer {
                     stage,
                     input: source(from, &outputs),
                     output,
-                    dims,
+                    layout,
                     multiplicities: next.next().expect("slot"),
                 }),
             };

@@ -9,8 +9,9 @@
 //! lookup tables are checked at once; claims on thresholds and weights go to
 //! the model commitment.
 
-use super::circuit::{Circuit, Dims, LinearLayer, ReluLayer, Source};
-use super::columns::{binary_value, matrix_column, padded_matrix, relu_table, table_channel, table_value};
+use super::circuit::{Circuit, ReluLayer, RequantLayer, Source};
+use super::columns::{binary_value, relu_table, table_channel, table_value};
+use super::layout::Layout;
 use super::opening::Claim;
 use super::slots::Slot;
 use super::statement::Statement;
@@ -57,7 +58,7 @@ impl<'a> ClaimSink<'a> {
         self.model.push(Claim { slot, point, value });
     }
 
-    fn source(&mut self, source: Source, dims: &Dims, point: &[E], value: E) -> Result<(), VerifyError> {
+    fn source(&mut self, source: Source, layout: &Layout, point: &[E], value: E) -> Result<(), VerifyError> {
         let data = match source {
             Source::Input => &self.statement.input.data,
             Source::Output => &self.statement.output.data,
@@ -70,24 +71,25 @@ impl<'a> ClaimSink<'a> {
             return Ok(());
         }
         public(
-            evaluate(&padded_matrix(data, dims), point) == value,
+            evaluate(&layout.pad_field(data), point) == value,
             "public tensor evaluation",
         )
     }
 
-    /// The threshold lookup `(j, y, Lc, Uc) ∈ {(j, v, L_j(v), U_j(v))}` of a linear layer.
-    pub fn linear_lookup(&mut self, l: &LinearLayer, c: &LookupClaims) -> Result<(), VerifyError> {
+    /// The threshold lookup `(j, y, Lc, Uc) ∈ {(j, v, L_j(v), U_j(v))}` of a requantized layer
+    /// (`j` = the channel; a pool has one function, `j ≡ 0`).
+    pub fn requant_lookup(&mut self, l: &RequantLayer, c: &LookupClaims) -> Result<(), VerifyError> {
         let (w, tv) = (&c.witness_evals, &c.table_evals);
-        let nv = l.out_dims.col_vars;
+        let (start, nv) = l.channel_vars();
         if self.check_public {
             public(
-                w[0] == matrix_column(&c.witness_point, &l.out_dims)
+                w[0] == binary_value(&c.witness_point[start..start + nv])
                     && tv[0] == table_channel(&c.table_point, nv)
                     && tv[1] == table_value(&c.table_point, nv),
                 "threshold lookup: public columns",
             )?;
         }
-        self.source(l.output, &l.out_dims, &c.witness_point, w[1])?;
+        self.source(l.output, &l.out, &c.witness_point, w[1])?;
         self.witness(l.lower, &c.witness_point, w[2]);
         self.witness(l.upper, &c.witness_point, w[3]);
         self.witness(l.multiplicities, &c.table_point, c.multiplicity_eval);
@@ -104,8 +106,8 @@ impl<'a> ClaimSink<'a> {
                 "relu lookup: public table",
             )?;
         }
-        self.source(r.input, &r.dims, &c.witness_point, c.witness_evals[0])?;
-        self.source(r.output, &r.dims, &c.witness_point, c.witness_evals[1])?;
+        self.source(r.input, &r.layout, &c.witness_point, c.witness_evals[0])?;
+        self.source(r.output, &r.layout, &c.witness_point, c.witness_evals[1])?;
         self.witness(r.multiplicities, &c.table_point, c.multiplicity_eval);
         Ok(())
     }
@@ -124,7 +126,7 @@ impl<'a> ClaimSink<'a> {
     }
 
     /// `Lc, Uc` and the limbs at the layer point `r` (`relation` in proof order).
-    pub fn relation(&mut self, l: &LinearLayer, r: &[E], relation: &[E]) {
+    pub fn relation(&mut self, l: &RequantLayer, r: &[E], relation: &[E]) {
         let limbs = l.e_limbs.len();
         self.witness(l.lower, r, relation[0]);
         self.witness(l.upper, r, relation[1]);
@@ -134,17 +136,18 @@ impl<'a> ClaimSink<'a> {
         }
     }
 
-    /// The matmul sumcheck's final evaluations `X(r_row, ρ)` and `W(r_col, ρ)`.
-    pub fn matmul(
-        &mut self,
-        l: &LinearLayer,
-        r_row: &[E],
-        r_col: &[E],
-        rho: &[E],
-        [x, w]: [E; 2],
-    ) -> Result<(), VerifyError> {
-        self.source(l.input, &l.in_dims, &[r_row, rho].concat(), x)?;
-        self.model(l.model.weights, [r_col, rho].concat(), w);
+    /// A claim on the layer's input table (matmul or window reduction).
+    pub fn input(&mut self, l: &RequantLayer, point: &[E], value: E) -> Result<(), VerifyError> {
+        self.source(l.input, &l.in_layout, point, value)
+    }
+
+    /// A claim on the layer's weight matrix in the model commitment.
+    pub fn weights(&mut self, l: &RequantLayer, point: Vec<E>, value: E) -> Result<(), VerifyError> {
+        let slot = l
+            .model
+            .weights
+            .ok_or(VerifyError::FinalClaim("circuit and key disagree"))?;
+        self.model(slot, point, value);
         Ok(())
     }
 }

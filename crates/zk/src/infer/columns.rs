@@ -1,20 +1,14 @@
 //! Public columns whose multilinear extensions the verifier evaluates
-//! itself: index patterns of the lookup tables, the row mask, the padded
-//! public tensors and biases.
+//! itself: index patterns of the lookup tables, the row mask and the padded
+//! biases.
 
 use super::QMIN;
-use super::circuit::Dims;
 use crate::field::{E, F, Field};
 use crate::mle::evaluate;
 
 /// `Σ_t 2^(len−1−t)·z_t`: the MLE of `i ↦ i` over `len` variables.
 pub(crate) fn binary_value(z: &[E]) -> E {
     z.iter().fold(E::ZERO, |acc, &b| acc.double() + b)
-}
-
-/// The column index `j` of entry `(row, j)` of a padded matrix, at `point` (row vars first).
-pub(crate) fn matrix_column(point: &[E], dims: &Dims) -> E {
-    binary_value(&point[dims.row_vars..])
 }
 
 /// The channel `j` of threshold-table row `j·256 + u`, at `point` (`col_vars + 8` variables).
@@ -35,18 +29,6 @@ pub(crate) fn relu_table(point: &[E]) -> [E; 2] {
         binary_value(point) + E::from(F::from_i64(QMIN)),
         point[0] * binary_value(&point[1..]),
     ]
-}
-
-/// `rows × cols` row-major `data`, zero-padded to `2^row_vars × 2^col_vars`.
-pub(crate) fn padded_matrix(data: &[i64], dims: &Dims) -> Vec<F> {
-    let width = 1usize << dims.col_vars;
-    let mut out = vec![F::ZERO; 1 << dims.vars()];
-    for (r, row) in data.chunks_exact(dims.cols).take(dims.rows).enumerate() {
-        for (slot, &v) in out[r * width..].iter_mut().zip(row) {
-            *slot = F::from_i64(v);
-        }
-    }
-    out
 }
 
 /// The padded bias vector at `point` (`col_vars` variables).
@@ -88,10 +70,5 @@ mod tests {
         let v: Vec<F> = (0..256i64).map(|u| F::from_i64(u - 128)).collect();
         let r: Vec<F> = (0..256i64).map(|u| F::from_i64((u - 128).max(0))).collect();
         assert_eq!(relu_table(&z), [evaluate(&v, &z), evaluate(&r, &z)]);
-
-        let dims = Dims::new(3, 5);
-        let z = point(dims.vars(), 2);
-        let cols: Vec<F> = (0..1u64 << dims.vars()).map(|i| F::new(i & 7)).collect();
-        assert_eq!(matrix_column(&z, &dims), evaluate(&cols, &z));
     }
 }

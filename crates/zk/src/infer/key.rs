@@ -10,7 +10,8 @@
 //! Keys are built only by `setup` or [`VerifyingKey::decode`], both of which
 //! run [`VerifyingKey::check`]: a key in hand is always internally consistent.
 
-use super::circuit::model_layout;
+use super::key_cnn::{ConvKey, PoolKey, check_conv, check_pool};
+use super::model_slots::model_layout;
 use super::{MAX_ACC_BOUND, SEMANTICS_VERSION};
 use crate::hash::{Digest, Hasher};
 use crate::pcs::{Commitment, PcsParams, Shape};
@@ -83,6 +84,10 @@ pub enum Stage {
     Reshape(Vec<i64>),
     /// ONNX Flatten (no data movement; shape rule only).
     Flatten(i64),
+    /// A 2-D convolution (proved; see [`super::key_cnn`]).
+    Conv(ConvKey),
+    /// An average pool with a constant window count (proved).
+    AvgPool(PoolKey),
 }
 
 /// Longest tensor name a key records.
@@ -225,24 +230,12 @@ impl VerifyingKey {
 
 fn check_stage(stage: &Stage) -> Result<(), String> {
     match stage {
-        Stage::Linear(l) => {
-            if !(1..=MAX_LAYER_DIM).contains(&l.k) || !(1..=MAX_LAYER_DIM).contains(&l.n) {
-                return Err(format!("linear dimensions k = {}, n = {} outside 1..=2^20", l.k, l.n));
-            }
-            if l.bias.len() != l.n as usize || l.requant.len() != l.n as usize {
-                return Err("linear layer needs one bias and one requantizer per channel".into());
-            }
-            if l.acc_bound > MAX_ACC_BOUND {
-                return Err(format!("accumulator bound {} above 2^40", l.acc_bound));
-            }
-            if l.bias.iter().any(|b| b.unsigned_abs() > l.acc_bound) {
-                return Err("a bias exceeds the accumulator bound".into());
-            }
-            if !l.requant.iter().all(|r| r.is_valid()) {
-                return Err("invalid requantizer".into());
-            }
-            Ok(())
+        Stage::Linear(l) => check_linear(l),
+        Stage::Conv(c) => {
+            check_conv(c)?;
+            check_linear(&c.channels)
         }
+        Stage::AvgPool(p) => check_pool(p),
         Stage::Relu | Stage::Flatten(_) => Ok(()),
         Stage::Reshape(dims) => {
             if dims.len() > super::MAX_RANK || dims.iter().any(|&d| d < -1) {
@@ -254,4 +247,23 @@ fn check_stage(stage: &Stage) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+fn check_linear(l: &LinearKey) -> Result<(), String> {
+    if !(1..=MAX_LAYER_DIM).contains(&l.k) || !(1..=MAX_LAYER_DIM).contains(&l.n) {
+        return Err(format!("linear dimensions k = {}, n = {} outside 1..=2^20", l.k, l.n));
+    }
+    if l.bias.len() != l.n as usize || l.requant.len() != l.n as usize {
+        return Err("linear layer needs one bias and one requantizer per channel".into());
+    }
+    if l.acc_bound > MAX_ACC_BOUND {
+        return Err(format!("accumulator bound {} above 2^40", l.acc_bound));
+    }
+    if l.bias.iter().any(|b| b.unsigned_abs() > l.acc_bound) {
+        return Err("a bias exceeds the accumulator bound".into());
+    }
+    if !l.requant.iter().all(|r| r.is_valid()) {
+        return Err("invalid requantizer".into());
+    }
+    Ok(())
 }

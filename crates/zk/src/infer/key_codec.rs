@@ -11,11 +11,15 @@
 //!     3 Relu
 //!     4 Reshape: u8 rank ‖ rank × i64
 //!     5 Flatten: i64 axis
+//!     6 Conv:    u32 c_in ‖ window ‖ the Linear fields (k = c_in·kh·kw, n = c_out)
+//!     8 AvgPool: window ‖ u32 M ‖ u8 s
+//! window = 10 × u32: kernel [2] ‖ strides [2] ‖ dilations [2] ‖ pads [4] (top, left, bottom, right)
 //! ```
 //! No trailing bytes; every decoded key passes [`VerifyingKey::check`], and
 //! since the layout leaves no freedom, an accepted encoding re-encodes to itself.
 
 use super::key::{Boundary, InputDim, LinearKey, MAX_STAGES, RequantParams, Stage, VerifyingKey};
+use super::key_cnn::{ConvKey, WindowKey, read_pool, write_pool};
 use crate::codec::{Reader, Writer};
 use crate::error::DecodeError;
 use crate::pcs::PcsParams;
@@ -157,15 +161,17 @@ fn write_stage(w: &mut Writer, stage: &Stage) {
     match stage {
         Stage::Linear(l) => {
             w.u8(1);
-            w.u32(l.k);
-            w.u32(l.n);
-            w.u8(u8::from(l.relu));
-            w.u64(l.acc_bound);
-            l.bias.iter().for_each(|&b| w.i64(b));
-            for r in &l.requant {
-                w.u32(r.multiplier);
-                w.u8(r.shift);
-            }
+            write_linear(w, l);
+        }
+        Stage::Conv(c) => {
+            w.u8(6);
+            w.u32(c.c_in);
+            c.window.write(w);
+            write_linear(w, &c.channels);
+        }
+        Stage::AvgPool(p) => {
+            w.u8(8);
+            write_pool(w, p);
         }
         Stage::Relu => w.u8(3),
         Stage::Reshape(dims) => {
@@ -185,6 +191,18 @@ fn read_name(r: &mut Reader<'_>) -> Result<String, DecodeError> {
     String::from_utf8(r.bytes(len)?.to_vec()).map_err(|_| DecodeError::Invalid("tensor name"))
 }
 
+fn write_linear(w: &mut Writer, l: &LinearKey) {
+    w.u32(l.k);
+    w.u32(l.n);
+    w.u8(u8::from(l.relu));
+    w.u64(l.acc_bound);
+    l.bias.iter().for_each(|&b| w.i64(b));
+    for r in &l.requant {
+        w.u32(r.multiplier);
+        w.u8(r.shift);
+    }
+}
+
 fn read_dim(r: &mut Reader<'_>) -> Result<InputDim, DecodeError> {
     match r.u8()? {
         0 => Ok(InputDim::Fixed(r.u64()?)),
@@ -195,45 +213,14 @@ fn read_dim(r: &mut Reader<'_>) -> Result<InputDim, DecodeError> {
 
 fn read_stage(r: &mut Reader<'_>, channels: &mut usize, max_channels: usize) -> Result<Stage, DecodeError> {
     match r.u8()? {
-        1 => {
-            let k = r.u32()?;
-            let n = r.u32()?;
-            let relu = match r.u8()? {
-                0 => false,
-                1 => true,
-                _ => return Err(DecodeError::Invalid("relu flag")),
-            };
-            let acc_bound = r.u64()?;
-            *channels = channels.saturating_add(n as usize);
-            if *channels > max_channels {
-                return Err(DecodeError::TooLarge {
-                    what: "channels",
-                    got: *channels as u64,
-                    max: max_channels as u64,
-                });
-            }
-            // Each channel takes 13 bytes: refuse counts the input cannot back.
-            if (n as usize).saturating_mul(13) > r.remaining() {
-                return Err(DecodeError::Truncated);
-            }
-            let bias = (0..n).map(|_| r.i64()).collect::<Result<_, _>>()?;
-            let requant = (0..n)
-                .map(|_| {
-                    Ok(RequantParams {
-                        multiplier: r.u32()?,
-                        shift: r.u8()?,
-                    })
-                })
-                .collect::<Result<_, DecodeError>>()?;
-            Ok(Stage::Linear(LinearKey {
-                k,
-                n,
-                relu,
-                acc_bound,
-                bias,
-                requant,
-            }))
+        1 => Ok(Stage::Linear(read_linear(r, channels, max_channels)?)),
+        6 => {
+            let c_in = r.u32()?;
+            let window = WindowKey::read(r)?;
+            let channels = read_linear(r, channels, max_channels)?;
+            Ok(Stage::Conv(ConvKey { c_in, window, channels }))
         }
+        8 => Ok(Stage::AvgPool(read_pool(r)?)),
         3 => Ok(Stage::Relu),
         4 => {
             let rank = usize::from(r.u8()?);
@@ -245,4 +232,44 @@ fn read_stage(r: &mut Reader<'_>, channels: &mut usize, max_channels: usize) -> 
         5 => Ok(Stage::Flatten(r.i64()?)),
         _ => Err(DecodeError::Invalid("stage tag")),
     }
+}
+
+fn read_linear(r: &mut Reader<'_>, channels: &mut usize, max_channels: usize) -> Result<LinearKey, DecodeError> {
+    let k = r.u32()?;
+    let n = r.u32()?;
+    let relu = match r.u8()? {
+        0 => false,
+        1 => true,
+        _ => return Err(DecodeError::Invalid("relu flag")),
+    };
+    let acc_bound = r.u64()?;
+    *channels = channels.saturating_add(n as usize);
+    if *channels > max_channels {
+        return Err(DecodeError::TooLarge {
+            what: "channels",
+            got: *channels as u64,
+            max: max_channels as u64,
+        });
+    }
+    // Each channel takes 13 bytes: refuse counts the input cannot back.
+    if (n as usize).saturating_mul(13) > r.remaining() {
+        return Err(DecodeError::Truncated);
+    }
+    let bias = (0..n).map(|_| r.i64()).collect::<Result<_, _>>()?;
+    let requant = (0..n)
+        .map(|_| {
+            Ok(RequantParams {
+                multiplier: r.u32()?,
+                shift: r.u8()?,
+            })
+        })
+        .collect::<Result<_, DecodeError>>()?;
+    Ok(LinearKey {
+        k,
+        n,
+        relu,
+        acc_bound,
+        bias,
+        requant,
+    })
 }

@@ -4,9 +4,11 @@
 //! program, `docs/exact-semantics.md`) maps a public quantized input to a
 //! public quantized output. Specified in `docs/proof-system.md` §9.
 //!
-//! Supported programs (v1): 8-bit chains of `Linear` (with or without fused
-//! ReLU), `Relu`, `Reshape` and `Flatten` with one input and one output;
-//! anything else is refused at setup with a typed "not yet provable" error.
+//! Supported programs (v1): 8-bit chains of `Linear` and `Conv` (one group,
+//! any strides, dilations and pads; with or without fused ReLU),
+//! `AveragePool` with a constant window count, `Relu`, `Reshape` and
+//! `Flatten`, with one input and one output; anything else is refused at
+//! setup with a typed "not yet provable" error.
 //!
 //! **Arithmetization.** Each value between layers is a `rows × cols` matrix
 //! zero-padded to powers of two. For a linear layer with accumulators
@@ -21,6 +23,11 @@
 //! - `Lc + Σ 2^(8i) e_i = acc = Uc − Σ 2^(8i) f_i` at a random point, where
 //!   `acc(r) − bias(r_col)·mask(r_row) = Σ_p x(r_row, p)·w(r_col, p)` by sumcheck.
 //!
+//! Conv and AveragePool are requantized layers too, on NCHW grids; their
+//! accumulators reduce to the input through the im2col matrix as a virtual
+//! polynomial (a kernel sumcheck, then a window sumcheck whose selector the
+//! verifier evaluates itself), see [`key_cnn`] and `docs/proof-system.md` §9.8.
+//!
 //! Bounds checked at setup (`|acc| ≤ B ≤ 2^40`) keep every one of these
 //! identities free of wrap-around modulo the Goldilocks prime, so they hold
 //! over the integers. Claims on committed tables are batched into one
@@ -29,6 +36,7 @@
 //! | module | what it is |
 //! |---|---|
 //! | [`key`] | the verifying key (public model key) and its stages |
+//! | [`key_cnn`] | the Conv and AveragePool stages and their windows |
 //! | [`statement`] | model id, quantized input and output |
 //! | [`proof`] | the proof object and its canonical encoding |
 //! | [`verify`](mod@verify) | the verifier (no prover, no engine) |
@@ -39,7 +47,10 @@ mod claims;
 mod columns;
 pub mod error;
 pub mod key;
+pub mod key_cnn;
 mod key_codec;
+mod layout;
+mod model_slots;
 mod opening;
 pub mod proof;
 mod shape;
@@ -47,6 +58,7 @@ mod slots;
 pub mod statement;
 pub mod verify;
 mod walk;
+mod window;
 
 #[cfg(feature = "prover")]
 pub mod prove;
@@ -55,11 +67,16 @@ pub mod setup;
 #[cfg(feature = "prover")]
 mod tables;
 #[cfg(feature = "prover")]
+mod window_prover;
+#[cfg(feature = "prover")]
 pub mod witness;
+#[cfg(feature = "prover")]
+mod witness_acc;
 
 pub use circuit::MAX_WITNESS_VARS;
 pub use error::{InferVerifyError, StatementError};
 pub use key::{Boundary, InputDim, LinearKey, MAX_TENSOR_NAME, RequantParams, Stage, VerifyingKey};
+pub use key_cnn::{ConvKey, PoolKey, WindowKey};
 pub use key_codec::{VK_FORMAT_VERSION, VK_MAGIC, VkLimits};
 pub use proof::{MAX_PROOF_BYTES, PROOF_FORMAT_VERSION, Proof};
 pub use statement::{MAX_RANK, MODEL_ID_BYTES, QuantTensor, Statement, StatementLimits};
@@ -79,5 +96,5 @@ pub const QMIN: i64 = -128;
 pub const QMAX: i64 = 127;
 /// Variables of a 256-entry value table.
 pub(crate) const VALUE_VARS: usize = 8;
-/// Columns of a linear layer's threshold lookup: channel, output, lower, upper.
+/// Columns of a requantized layer's threshold lookup: channel, output, lower, upper.
 pub(crate) const LOOKUP_COLUMNS_LINEAR: usize = 4;

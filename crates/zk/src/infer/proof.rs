@@ -4,7 +4,8 @@
 //! magic "VERISZKP" ‖ u32 format version (1)
 //! ‖ witness commitment root (32)
 //! ‖ one LogUp proof per layer (in order), then the range LogUp proof
-//! ‖ per linear layer: relation evaluations (2 + 2·limbs E) ‖ matmul sumcheck (kv·3 E) ‖ 2 E
+//! ‖ per requantized layer (Linear, Conv, AvgPool): relation evaluations (2 + 2·limbs E)
+//!   ‖ per reduction step ([`super::window`]): sumcheck (vars·(degree + 1) E) ‖ its evaluations
 //! ‖ batched opening of the witness commitment ‖ batched opening of the model commitment
 //! ```
 //! with a batched opening = sumcheck (`D·3` E) ‖ 1 E ‖ PCS opening. Every
@@ -13,9 +14,10 @@
 
 use super::InferVerifyError;
 use super::circuit::{Circuit, Layer};
-use super::key::{Stage, VerifyingKey};
+use super::key::VerifyingKey;
 use super::opening::BatchProof;
 use super::statement::Statement;
+use super::window::step_shapes;
 use super::{LOOKUP_COLUMNS_LINEAR, VALUE_VARS};
 use crate::codec::{Reader, Writer};
 use crate::error::DecodeError;
@@ -23,7 +25,7 @@ use crate::field::E;
 use crate::hash::Digest;
 use crate::logup::{LookupProof, LookupShape};
 use crate::pcs::{Commitment, Shape};
-use crate::sumcheck::{SumcheckProof, SumcheckShape};
+use crate::sumcheck::SumcheckProof;
 
 /// First bytes of an encoded proof.
 pub const PROOF_MAGIC: &[u8; 8] = b"VERISZKP";
@@ -32,15 +34,20 @@ pub const PROOF_FORMAT_VERSION: u32 = 1;
 /// Largest encoded proof accepted.
 pub const MAX_PROOF_BYTES: usize = 64 << 20;
 
-/// A linear layer's part of the proof.
+/// One sumcheck of a layer's claim reduction and the evaluations that end it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct LinearProof {
+pub(crate) struct Step {
+    pub sumcheck: SumcheckProof,
+    pub evals: Vec<E>,
+}
+
+/// A requantized layer's part of the proof.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LayerProof {
     /// `Lc(r), Uc(r), e_0(r) … e_{L−1}(r), f_0(r) … f_{L−1}(r)`.
     pub relation: Vec<E>,
-    /// `Σ_p X(r_row, p)·W(r_col, p)`.
-    pub sumcheck: SumcheckProof,
-    /// `X(r_row, ρ)`, `W(r_col, ρ)`.
-    pub matmul: [E; 2],
+    /// The reduction of `acc(r)` to the input and weights.
+    pub steps: Vec<Step>,
 }
 
 /// A proof that an exact model maps a statement's input to its output.
@@ -48,7 +55,7 @@ pub(crate) struct LinearProof {
 pub struct Proof {
     pub(crate) witness_root: Digest,
     pub(crate) lookups: Vec<LookupProof>,
-    pub(crate) linear: Vec<LinearProof>,
+    pub(crate) requant: Vec<LayerProof>,
     pub(crate) witness_opening: BatchProof,
     pub(crate) model_opening: BatchProof,
 }
@@ -59,13 +66,13 @@ pub(crate) fn lookup_shapes(circuit: &Circuit) -> Vec<LookupShape> {
         .layers
         .iter()
         .map(|layer| match layer {
-            Layer::Linear(l) => LookupShape {
-                witness_vars: l.out_dims.vars(),
-                table_vars: l.out_dims.col_vars + VALUE_VARS,
+            Layer::Requant(l) => LookupShape {
+                witness_vars: l.out.vars(),
+                table_vars: l.channel_vars().1 + VALUE_VARS,
                 columns: LOOKUP_COLUMNS_LINEAR,
             },
             Layer::Relu(r) => LookupShape {
-                witness_vars: r.dims.vars(),
+                witness_vars: r.layout.vars(),
                 table_vars: VALUE_VARS,
                 columns: 2,
             },
@@ -95,10 +102,12 @@ impl Proof {
         w.u32(PROOF_FORMAT_VERSION);
         w.digest(&self.witness_root);
         self.lookups.iter().for_each(|l| l.write(&mut w));
-        for l in &self.linear {
+        for l in &self.requant {
             w.fields(&l.relation);
-            l.sumcheck.write(&mut w);
-            w.fields(&l.matmul);
+            for s in &l.steps {
+                s.sumcheck.write(&mut w);
+                w.fields(&s.evals);
+            }
         }
         self.witness_opening.write(&mut w);
         self.model_opening.write(&mut w);
@@ -137,24 +146,20 @@ impl Proof {
             .into_iter()
             .map(|shape| LookupProof::read(&mut r, shape))
             .collect::<Result<_, _>>()?;
-        let mut linear = Vec::new();
+        let mut requant = Vec::new();
         for layer in &circuit.layers {
-            let Layer::Linear(l) = layer else { continue };
-            let Stage::Linear(key) = &vk.stages[l.stage] else {
-                return Err(DecodeError::Invalid("circuit and key disagree"));
-            };
-            let relation = r.fields(2 + 2 * key.limbs())?;
-            let shape = SumcheckShape {
-                num_vars: l.in_dims.col_vars,
-                degree: 2,
-            };
-            let sumcheck = SumcheckProof::read(&mut r, shape)?;
-            let matmul = [r.field()?, r.field()?];
-            linear.push(LinearProof {
-                relation,
-                sumcheck,
-                matmul,
-            });
+            let Layer::Requant(l) = layer else { continue };
+            let relation = r.fields(2 + 2 * l.e_limbs.len())?;
+            let steps = step_shapes(l)
+                .into_iter()
+                .map(|shape| {
+                    Ok(Step {
+                        sumcheck: SumcheckProof::read(&mut r, shape.sumcheck)?,
+                        evals: r.fields(shape.evals)?,
+                    })
+                })
+                .collect::<Result<_, DecodeError>>()?;
+            requant.push(LayerProof { relation, steps });
         }
         let witness_opening = BatchProof::read(&mut r, &witness_commitment(vk, circuit, witness_root))?;
         let model_opening = BatchProof::read(&mut r, &vk.model_commitment())?;
@@ -162,7 +167,7 @@ impl Proof {
         Ok(Self {
             witness_root,
             lookups,
-            linear,
+            requant,
             witness_opening,
             model_opening,
         })

@@ -5,24 +5,24 @@ use thiserror::Error;
 use veris_core::TensorMap;
 use veris_engine::exact::{ExactError, ExactModel, ExactOutputs};
 
-use super::circuit::{Layer, LinearLayer};
+use super::circuit::{Layer, RequantLayer};
 use super::claims::ClaimSink;
 use super::error::StatementError;
-use super::key::Stage;
 use super::opening::prover::prove_batch;
-use super::proof::{LinearProof, Proof};
+use super::proof::{LayerProof, Proof};
 use super::setup::ProverKey;
 use super::statement::{QuantTensor, Statement};
-use super::verify::{bias_term, linear_layers, recombine, start_transcript};
-use super::witness::{LayerWitness, LinearWitness, Recorder, Witness};
+use super::verify::{recombine, requant_layers, start_transcript};
+use super::window::bias_term;
+use super::window_prover::prove_reduction;
+use super::witness::{LayerWitness, Recorder, RequantWitness, Witness, channel_of};
 use super::{LOOKUP_COLUMNS_LINEAR, QMIN};
 use crate::error::ProverError;
-use crate::field::{E, F, Field};
+use crate::field::{F, Field};
 use crate::hash::Hasher;
 use crate::logup::prover::{LookupWitness, prove as prove_lookup};
-use crate::mle::{eq_table, evaluate};
+use crate::mle::evaluate;
 use crate::pcs::prover::commit;
-use crate::sumcheck::prover::{ProductTerm, SumOfProducts, prove as prove_sumcheck};
 use crate::transcript::Transcript;
 
 /// Why no proof was produced.
@@ -119,12 +119,13 @@ pub fn prove_witness<H: Hasher>(pk: &ProverKey<H>, witness: &Witness) -> Result<
     let mut lookups = Vec::with_capacity(circuit.layers.len() + 1);
     let mut tables = pk.tables.iter();
     for (i, (layer, lw)) in circuit.layers.iter().zip(&witness.layers).enumerate() {
-        let (columns, table, mult) = match (layer, lw) {
-            (Layer::Linear(l), LayerWitness::Linear(w)) => {
-                let t = tables.next().expect("one table per linear stage");
-                let nv = l.out_dims.col_vars;
-                let chan = (0..1u64 << l.out_dims.vars())
-                    .map(|i| F::new(i & ((1 << nv) - 1)))
+        let (columns, table, mult) = match (layer, lw.requant()) {
+            (Layer::Requant(l), Some(w)) => {
+                let t = tables.next().expect("one table per requantized stage");
+                let (channels, total) = (l.channel_vars(), l.out.vars());
+                let nv = channels.1;
+                let chan = (0..1usize << total)
+                    .map(|i| F::new(channel_of(i, channels, total) as u64))
                     .collect();
                 let columns = vec![chan, to_f(&w.output), to_f(&w.lower), to_f(&w.upper)];
                 let table = vec![
@@ -136,7 +137,10 @@ pub fn prove_witness<H: Hasher>(pk: &ProverKey<H>, witness: &Witness) -> Result<
                 debug_assert_eq!(columns.len(), LOOKUP_COLUMNS_LINEAR);
                 (columns, table, to_f_u(&w.multiplicities))
             }
-            (Layer::Relu(_), LayerWitness::Relu(w)) => {
+            (Layer::Relu(_), None) => {
+                let LayerWitness::Relu(w) = lw else {
+                    return Err(shape_error("witness layers do not follow the circuit"));
+                };
                 let values: Vec<i64> = (0..256).map(|u| u + QMIN).collect();
                 let relu: Vec<i64> = values.iter().map(|&v| v.max(0)).collect();
                 let columns = vec![to_f(&witness.layer_input(i)), to_f(&w.output)];
@@ -151,7 +155,7 @@ pub fn prove_witness<H: Hasher>(pk: &ProverKey<H>, witness: &Witness) -> Result<
         };
         let (proof, claims) = prove_lookup(&mut t, &roots, lw)?;
         match layer {
-            Layer::Linear(l) => sink.linear_lookup(l, &claims),
+            Layer::Requant(l) => sink.requant_lookup(l, &claims),
             Layer::Relu(r) => sink.relu_lookup(r, &claims),
         }
         .expect("the prover's sink checks nothing");
@@ -170,13 +174,14 @@ pub fn prove_witness<H: Hasher>(pk: &ProverKey<H>, witness: &Witness) -> Result<
         .expect("the prover's sink checks nothing");
     lookups.push(proof);
 
-    let mut linear = Vec::new();
-    let linear_witnesses = witness.layers.iter().enumerate().filter_map(|(i, w)| match w {
-        LayerWitness::Linear(w) => Some((i, w)),
-        LayerWitness::Relu(_) => None,
-    });
-    for (l, (i, w)) in linear_layers(circuit).into_iter().zip(linear_witnesses) {
-        linear.push(prove_linear(&mut t, &mut sink, pk, l, w, &witness.layer_input(i))?);
+    let mut requant = Vec::new();
+    let requant_witnesses = witness
+        .layers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, w)| w.requant().map(|w| (i, w)));
+    for (l, (i, w)) in requant_layers(circuit).into_iter().zip(requant_witnesses) {
+        requant.push(prove_requant(&mut t, &mut sink, pk, l, w, &witness.layer_input(i))?);
     }
     let witness_opening = prove_batch(&mut t, b"witness", &commitment, &data, &big, &sink.witness)?;
     let model_opening = prove_batch(
@@ -190,7 +195,7 @@ pub fn prove_witness<H: Hasher>(pk: &ProverKey<H>, witness: &Witness) -> Result<
     Ok(Proof {
         witness_root: commitment.root,
         lookups,
-        linear,
+        requant,
         witness_opening,
         model_opening,
     })
@@ -213,8 +218,8 @@ fn pack(w: &Witness) -> Vec<F> {
         }
     };
     for (layer, lw) in c.layers.iter().zip(&w.layers) {
-        match (layer, lw) {
-            (Layer::Linear(l), LayerWitness::Linear(lw)) => {
+        match (layer, lw.requant()) {
+            (Layer::Requant(l), Some(lw)) => {
                 if let super::circuit::Source::Witness(s) = l.output {
                     put(s, to_f(&lw.output));
                 }
@@ -230,7 +235,8 @@ fn pack(w: &Witness) -> Vec<F> {
                 }
                 put(l.multiplicities, to_f_u(&lw.multiplicities));
             }
-            (Layer::Relu(r), LayerWitness::Relu(rw)) => {
+            (Layer::Relu(r), None) => {
+                let LayerWitness::Relu(rw) = lw else { continue };
                 if let super::circuit::Source::Witness(s) = r.output {
                     put(s, to_f(&rw.output));
                 }
@@ -243,51 +249,23 @@ fn pack(w: &Witness) -> Vec<F> {
     big
 }
 
-/// `Σ_rows eq(point, row) · m[row]` for a row-major matrix `m` with rows of `width`.
-fn fold_rows(m: &[i64], width: usize, point: &[E]) -> Vec<E> {
-    let mut out = vec![E::ZERO; width];
-    for (e, row) in eq_table(point).into_iter().zip(m.chunks_exact(width)) {
-        for (o, &v) in out.iter_mut().zip(row) {
-            *o += e.mul_base(F::from_i64(v));
-        }
-    }
-    out
-}
-
-fn prove_linear<H: Hasher>(
+fn prove_requant<H: Hasher>(
     t: &mut Transcript<H>,
     sink: &mut ClaimSink<'_>,
     pk: &ProverKey<H>,
-    l: &LinearLayer,
-    w: &LinearWitness,
+    l: &RequantLayer,
+    w: &RequantWitness,
     x: &[i64],
-) -> Result<LinearProof, ProveError> {
-    let Stage::Linear(key) = &pk.vk.stages[l.stage] else {
-        unreachable!("linear stage")
-    };
-    let r = t.challenge_exts(b"inference/layer-point", l.out_dims.vars());
+) -> Result<LayerProof, ProveError> {
+    let stage = &pk.vk.stages[l.stage];
+    let r = t.challenge_exts(b"inference/layer-point", l.out.vars());
     let mut relation = vec![evaluate(&to_f(&w.lower), &r), evaluate(&to_f(&w.upper), &r)];
     relation.extend(w.e_limbs.iter().chain(&w.f_limbs).map(|v| evaluate(&to_f(v), &r)));
     t.absorb_fields(b"inference/relation", &relation);
     sink.relation(l, &r, &relation);
     let limbs = l.e_limbs.len();
     let acc = relation[0] + recombine(&relation[2..2 + limbs]);
-    let (r_row, r_col) = r.split_at(l.out_dims.row_vars);
-    let target = acc - bias_term(key, l, r_row, r_col);
-    let kp = 1usize << l.in_dims.col_vars;
-    let tables = vec![fold_rows(x, kp, r_row), fold_rows(&w.weights, kp, r_col)];
-    let terms = vec![ProductTerm {
-        coeff: E::ONE,
-        factors: vec![0, 1],
-    }];
-    let out = prove_sumcheck(t, SumOfProducts::new(tables, terms)?, target);
-    let matmul = [out.final_evals[0], out.final_evals[1]];
-    t.absorb_fields(b"inference/matmul-evals", &matmul);
-    sink.matmul(l, r_row, r_col, &out.point, matmul)
-        .expect("the prover's sink checks nothing");
-    Ok(LinearProof {
-        relation,
-        sumcheck: out.proof,
-        matmul,
-    })
+    let target = acc - bias_term(stage, l, &r);
+    let steps = prove_reduction(t, sink, stage, l, &r, target, x, &w.weights)?;
+    Ok(LayerProof { relation, steps })
 }

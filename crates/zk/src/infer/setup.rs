@@ -7,13 +7,15 @@
 
 use thiserror::Error;
 use veris_core::spec::Dim;
-use veris_engine::exact::{Bits, ExactModel, ExactOp, Linear};
+use veris_engine::exact::{AvgPool, Bits, Conv, ExactModel, ExactOp, Linear, Requant};
 
-use super::circuit::{Circuit, ceil_log2, model_layout};
+use super::circuit::Circuit;
 use super::error::StatementError;
 use super::key::{Boundary, InputDim, LinearKey, RequantParams, Stage, VerifyingKey};
-use super::tables::{VALUES, thresholds};
-use super::{MAX_ACC_BOUND, QMAX, QMIN, SEMANTICS_VERSION};
+use super::key_cnn::{ConvKey, PoolKey, WindowKey};
+use super::model_slots::model_layout;
+use super::tables::{RequantTables, conv_tables, linear_tables, pool_tables};
+use super::{MAX_ACC_BOUND, SEMANTICS_VERSION};
 use crate::error::ProverError;
 use crate::field::{F, Field};
 use crate::hash::Hasher;
@@ -42,24 +44,13 @@ pub enum SetupError {
     Commit(#[from] ProverError),
 }
 
-/// A linear layer's private tables.
-#[derive(Debug, Clone)]
-pub(crate) struct LinearTables {
-    /// `n × k` weights as in the model.
-    pub weights: Vec<i16>,
-    /// `L_j(v)` at `j·256 + v + 128`, for `j < 2^nv` (padded channels: `g ≡ 0`).
-    pub lower: Vec<i64>,
-    /// `U_j(v)`, same layout.
-    pub upper: Vec<i64>,
-}
-
 /// What the prover needs besides the model: the verifying key, the model's
 /// tables and the committed model polynomial.
 #[derive(Debug, Clone)]
 pub struct ProverKey<H: Hasher> {
     pub(crate) vk: VerifyingKey,
-    /// One per linear stage, in order.
-    pub(crate) tables: Vec<LinearTables>,
+    /// One per requantized stage (Linear, Conv, AvgPool), in order.
+    pub(crate) tables: Vec<RequantTables>,
     pub(crate) model_poly: Vec<F>,
     pub(crate) model_commitment: Commitment,
     pub(crate) model_data: CommittedData<H>,
@@ -78,24 +69,22 @@ pub fn setup<H: Hasher>(model: &ExactModel, params: PcsParams) -> Result<(Prover
     let layout = model_layout(&stages)?;
     let mut poly = vec![F::ZERO; 1 << layout.num_vars];
     let mut tables = Vec::new();
-    let linears = model.ops().iter().filter_map(|op| match op {
-        ExactOp::Linear(l) => Some(l),
-        _ => None,
-    });
-    let keys = stages.iter().filter_map(|s| match s {
-        Stage::Linear(k) => Some(k),
-        _ => None,
-    });
-    for ((l, key), slots) in linears.zip(keys).zip(&layout.linear) {
-        let t = linear_tables(l, key);
-        let kp = 1usize << ceil_log2(key.k as usize);
-        for (j, row) in t.weights.chunks_exact(key.k as usize).enumerate() {
-            for (p, &w) in row.iter().enumerate() {
-                poly[slots.weights.offset + j * kp + p] = F::from_i64(i64::from(w));
+    let mut slots = layout.layers.iter();
+    for (op, stage) in model.ops().iter().zip(&stages) {
+        let t = match (op, stage) {
+            (ExactOp::Linear(l), Stage::Linear(key)) => linear_tables(l, key),
+            (ExactOp::Conv(c), Stage::Conv(key)) => conv_tables(c, key),
+            (ExactOp::AvgPool(p), Stage::AvgPool(key)) => pool_tables(p, key),
+            _ => continue,
+        };
+        let s = slots.next().expect("model slots per requantized stage");
+        if let Some(w) = s.weights {
+            for (dst, &v) in poly[w.range()].iter_mut().zip(&t.padded_weights) {
+                *dst = F::from_i64(v);
             }
         }
-        for (slot, values) in [(slots.lower_table, &t.lower), (slots.upper_table, &t.upper)] {
-            for (dst, &v) in poly[slot.offset..].iter_mut().zip(values) {
+        for (slot, values) in [(s.lower_table, &t.lower), (s.upper_table, &t.upper)] {
+            for (dst, &v) in poly[slot.range()].iter_mut().zip(values) {
                 *dst = F::from_i64(v);
             }
         }
@@ -166,6 +155,8 @@ fn stages_of(model: &ExactModel) -> Result<Vec<Stage>, SetupError> {
             ExactOp::Relu { .. } => Stage::Relu,
             ExactOp::Reshape { shape, .. } => Stage::Reshape(shape.clone()),
             ExactOp::Flatten { axis, .. } => Stage::Flatten(*axis),
+            ExactOp::Conv(c) => Stage::Conv(conv_key(i, c)?),
+            ExactOp::AvgPool(p) => Stage::AvgPool(pool_key(p)?),
             other => return refuse(format!("op {i} ({})", other.name())),
         });
         current = base + i as u32;
@@ -194,12 +185,63 @@ fn boundary_of(model: &ExactModel) -> Result<Boundary, SetupError> {
 }
 
 fn linear_key(op: usize, l: &Linear) -> Result<LinearKey, SetupError> {
-    let k = l.k as usize;
+    channel_key(op, [l.k, l.n], l.relu, &l.weights, &l.bias, &l.requant)
+}
+
+fn conv_key(op: usize, c: &Conv) -> Result<ConvKey, SetupError> {
+    let refuse = |what: &str| Err(SetupError::NotYetProvable(format!("op {op} (Conv): {what}")));
+    if c.group != 1 {
+        return refuse("grouped convolutions");
+    }
+    if c.window.ceil_mode {
+        return refuse("ceil_mode");
+    }
+    let k = u32::try_from(c.k()).map_err(|_| SetupError::NotYetProvable(format!("op {op}: conv too large")))?;
+    Ok(ConvKey {
+        c_in: c.c_in,
+        window: window_key(&c.window),
+        channels: channel_key(op, [k, c.c_out], c.relu, &c.weights, &c.bias, &c.requant)?,
+    })
+}
+
+fn pool_key(p: &AvgPool) -> Result<PoolKey, SetupError> {
+    let padded = p.window.pads.iter().any(|&v| v > 0);
+    if p.window.ceil_mode || (padded && !p.count_include_pad) {
+        return Err(SetupError::NotYetProvable(
+            "an AveragePool whose window count varies (ceil_mode, or padding not counted)".into(),
+        ));
+    }
+    Ok(PoolKey {
+        window: window_key(&p.window),
+        requant: RequantParams {
+            multiplier: p.requant.multiplier,
+            shift: p.requant.shift,
+        },
+    })
+}
+
+fn window_key(w: &veris_engine::exact::window::Window2d) -> WindowKey {
+    WindowKey {
+        kernel: w.kernel,
+        strides: w.strides,
+        dilations: w.dilations,
+        pads: w.pads,
+    }
+}
+
+/// The per-channel part of a linear map `k → n` (Linear, or Conv with `k = c_in·kh·kw`).
+fn channel_key(
+    op: usize,
+    [k, n]: [u32; 2],
+    relu: bool,
+    weights: &[i16],
+    bias: &[i64],
+    requant: &[Requant],
+) -> Result<LinearKey, SetupError> {
     // Activations lie in [−128, 127], so |x·w| ≤ 128·|w|.
-    let bound = l
-        .weights
-        .chunks_exact(k)
-        .zip(&l.bias)
+    let bound = weights
+        .chunks_exact(k as usize)
+        .zip(bias)
         .map(|(row, b)| {
             let s: u128 = row.iter().map(|w| u128::from(w.unsigned_abs())).sum();
             128 * s + u128::from(b.unsigned_abs())
@@ -210,13 +252,12 @@ fn linear_key(op: usize, l: &Linear) -> Result<LinearKey, SetupError> {
         return Err(SetupError::AccumulatorBound { op, bound });
     }
     Ok(LinearKey {
-        k: l.k,
-        n: l.n,
-        relu: l.relu,
+        k,
+        n,
+        relu,
         acc_bound: bound as u64,
-        bias: l.bias.clone(),
-        requant: l
-            .requant
+        bias: bias.to_vec(),
+        requant: requant
             .iter()
             .map(|r| RequantParams {
                 multiplier: r.multiplier,
@@ -224,25 +265,4 @@ fn linear_key(op: usize, l: &Linear) -> Result<LinearKey, SetupError> {
             })
             .collect(),
     })
-}
-
-fn linear_tables(l: &Linear, key: &LinearKey) -> LinearTables {
-    let bound = key.acc_bound as i64;
-    let floor = if l.relu { 0 } else { QMIN };
-    let channels = 1usize << ceil_log2(l.n as usize);
-    let mut lower = Vec::with_capacity(channels * VALUES);
-    let mut upper = Vec::with_capacity(channels * VALUES);
-    for j in 0..channels {
-        let (lo, up) = match l.requant.get(j) {
-            Some(r) => thresholds(|a| r.apply_sat(a, floor, QMAX), bound),
-            None => thresholds(|_| 0, bound),
-        };
-        lower.extend(lo);
-        upper.extend(up);
-    }
-    LinearTables {
-        weights: l.weights.clone(),
-        lower,
-        upper,
-    }
 }

@@ -13,7 +13,98 @@
 //! `L > U`, for values `g` never takes). Every threshold lies in `[−B − 1, B + 1]`.
 //! `g` is evaluated with the engine's own requantizer, never re-implemented.
 
+use veris_engine::exact::{AvgPool, Conv, Linear, Requant, rq_div};
+
+use super::circuit::ceil_log2;
+use super::key::LinearKey;
+use super::key_cnn::{ConvKey, PoolKey};
+use super::model_slots::kernel_vars;
 use super::{QMAX, QMIN};
+
+/// A requantized stage's private tables.
+#[derive(Debug, Clone)]
+pub(crate) struct RequantTables {
+    /// The model's weights as the engine stores them (`n × k`; empty for a pool).
+    pub weights: Vec<i16>,
+    /// The weights in their committed layout ([`super::model_slots`]), zero-padded.
+    pub padded_weights: Vec<i64>,
+    /// `L_j(v)` at `j·256 + v + 128`, for `j < 2^channel_vars` (padded channels: `g ≡ 0`).
+    pub lower: Vec<i64>,
+    /// `U_j(v)`, same layout.
+    pub upper: Vec<i64>,
+}
+
+/// Per-channel threshold tables of `y = sat(rq_j(acc))` (Linear and Conv).
+fn channel_thresholds(key: &LinearKey, requant: &[Requant]) -> (Vec<i64>, Vec<i64>) {
+    let bound = key.acc_bound as i64;
+    let floor = if key.relu { 0 } else { QMIN };
+    let channels = 1usize << ceil_log2(key.n as usize);
+    let (mut lower, mut upper) = (
+        Vec::with_capacity(channels * VALUES),
+        Vec::with_capacity(channels * VALUES),
+    );
+    for j in 0..channels {
+        let (lo, up) = match requant.get(j) {
+            Some(r) => thresholds(|a| r.apply_sat(a, floor, QMAX), bound),
+            None => thresholds(|_| 0, bound),
+        };
+        lower.extend(lo);
+        upper.extend(up);
+    }
+    (lower, upper)
+}
+
+/// A linear layer's tables (weights row `j` at `j·2^kv`).
+pub(crate) fn linear_tables(l: &Linear, key: &LinearKey) -> RequantTables {
+    let (k, kp) = (key.k as usize, 1usize << ceil_log2(key.k as usize));
+    let mut padded = vec![0i64; (1 << ceil_log2(key.n as usize)) * kp];
+    for (j, row) in l.weights.chunks_exact(k).enumerate() {
+        for (p, &w) in row.iter().enumerate() {
+            padded[j * kp + p] = i64::from(w);
+        }
+    }
+    let (lower, upper) = channel_thresholds(key, &l.requant);
+    RequantTables {
+        weights: l.weights.clone(),
+        padded_weights: padded,
+        lower,
+        upper,
+    }
+}
+
+/// A conv's tables (weight `(m, (c, i, j))` at `m·2^kv + (c·2^iv + i)·2^jv + j`).
+pub(crate) fn conv_tables(c: &Conv, key: &ConvKey) -> RequantTables {
+    let [cv, iv, jv] = kernel_vars(key);
+    let (kh, kw, k) = (c.window.kernel[0] as usize, c.window.kernel[1] as usize, c.k());
+    let kp = 1usize << (cv + iv + jv);
+    let mut padded = vec![0i64; (1 << ceil_log2(key.channels.n as usize)) * kp];
+    for (m, row) in c.weights.chunks_exact(k).enumerate() {
+        for (q, &w) in row.iter().enumerate() {
+            let (ch, i, j) = (q / (kh * kw), (q / kw) % kh, q % kw);
+            padded[m * kp + (((ch << iv) + i) << jv) + j] = i64::from(w);
+        }
+    }
+    let (lower, upper) = channel_thresholds(&key.channels, &c.requant);
+    RequantTables {
+        weights: c.weights.clone(),
+        padded_weights: padded,
+        lower,
+        upper,
+    }
+}
+
+/// An average pool's tables: one function `sat(rq_div(S, kh·kw))` for every element.
+pub(crate) fn pool_tables(p: &AvgPool, key: &PoolKey) -> RequantTables {
+    let taps = key.window.taps() as i64;
+    let g = |a: i64| rq_div(p.requant, a, taps).clamp(i128::from(QMIN), i128::from(QMAX)) as i64;
+    let (lower, upper) = thresholds(g, key.acc_bound() as i64);
+    RequantTables {
+        weights: Vec::new(),
+        padded_weights: Vec::new(),
+        lower,
+        upper,
+    }
+}
 
 /// Entries per channel: one per activation value.
 pub(crate) const VALUES: usize = 256;

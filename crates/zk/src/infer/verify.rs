@@ -1,21 +1,19 @@
 //! The inference verifier: statement checks, then the protocol of
 //! [`crate::infer`] step by step, in the prover's transcript order.
 
-use super::circuit::{Circuit, Layer, LinearLayer};
+use super::circuit::{Circuit, Layer, RequantLayer};
 use super::claims::ClaimSink;
-use super::columns::{bias_eval, row_mask_eval};
 use super::error::{InferVerifyError, StatementError};
-use super::key::{LinearKey, Stage, VerifyingKey};
+use super::key::{Stage, VerifyingKey};
 use super::opening::verify_batch;
-use super::proof::{LinearProof, Proof, lookup_shapes, witness_commitment};
+use super::proof::{LayerProof, Proof, lookup_shapes, witness_commitment};
 use super::statement::{QuantTensor, Statement};
+use super::window::{bias_term, verify_reduction};
 use super::{LIMB_BITS, PROTOCOL, QMAX, QMIN};
 use crate::error::VerifyError;
 use crate::field::{E, F, Field};
 use crate::hash::Hasher;
 use crate::logup;
-use crate::sumcheck::SumcheckShape;
-use crate::sumcheck::verifier::verify as verify_sumcheck;
 use crate::transcript::Transcript;
 
 /// Decodes `proof` and verifies it for `statement` under `vk`.
@@ -94,12 +92,12 @@ fn shape_err(what: &'static str, expected: usize, got: usize) -> VerifyError {
     VerifyError::Shape { what, expected, got }
 }
 
-/// The linear layers of a circuit, in order.
-pub(crate) fn linear_layers(circuit: &Circuit) -> Vec<&LinearLayer> {
+/// The requantized layers of a circuit, in order.
+pub(crate) fn requant_layers(circuit: &Circuit) -> Vec<&RequantLayer> {
     circuit
         .layers
         .iter()
-        .filter_map(|l| if let Layer::Linear(l) = l { Some(l) } else { None })
+        .filter_map(|l| if let Layer::Requant(l) = l { Some(&**l) } else { None })
         .collect()
 }
 
@@ -120,39 +118,39 @@ fn run<H: Hasher>(
     for (i, (shape, lookup)) in shapes.iter().zip(&proof.lookups).enumerate() {
         let claims = logup::verifier::verify(t, &roots, *shape, lookup)?;
         match circuit.layers.get(i) {
-            Some(Layer::Linear(l)) => sink.linear_lookup(l, &claims)?,
+            Some(Layer::Requant(l)) => sink.requant_lookup(l, &claims)?,
             Some(Layer::Relu(r)) => sink.relu_lookup(r, &claims)?,
             None => sink.range_lookup(circuit, &claims)?,
         }
     }
-    let linear = linear_layers(circuit);
-    if proof.linear.len() != linear.len() {
-        return Err(shape_err("linear layer proofs", linear.len(), proof.linear.len()));
+    let layers = requant_layers(circuit);
+    if proof.requant.len() != layers.len() {
+        return Err(shape_err("requantized layer proofs", layers.len(), proof.requant.len()));
     }
-    for (layer, lp) in linear.into_iter().zip(&proof.linear) {
-        let Stage::Linear(key) = &vk.stages[layer.stage] else {
-            return Err(VerifyError::FinalClaim("circuit and key disagree"));
-        };
-        linear_layer(t, &mut sink, key, layer, lp)?;
+    for (layer, lp) in layers.into_iter().zip(&proof.requant) {
+        let stage = vk
+            .stages
+            .get(layer.stage)
+            .ok_or(VerifyError::FinalClaim("circuit and key disagree"))?;
+        requant_layer(t, &mut sink, stage, layer, lp)?;
     }
     let witness = witness_commitment(vk, circuit, proof.witness_root);
     verify_batch(t, b"witness", &witness, &sink.witness, &proof.witness_opening)?;
     verify_batch(t, b"model", &vk.model_commitment(), &sink.model, &proof.model_opening)
 }
 
-fn linear_layer<H: Hasher>(
+fn requant_layer<H: Hasher>(
     t: &mut Transcript<H>,
     sink: &mut ClaimSink<'_>,
-    key: &LinearKey,
-    l: &LinearLayer,
-    lp: &LinearProof,
+    stage: &Stage,
+    l: &RequantLayer,
+    lp: &LayerProof,
 ) -> Result<(), VerifyError> {
     let limbs = l.e_limbs.len();
     if lp.relation.len() != 2 + 2 * limbs {
         return Err(shape_err("relation evaluations", 2 + 2 * limbs, lp.relation.len()));
     }
-    let rv = l.out_dims.row_vars;
-    let r = t.challenge_exts(b"inference/layer-point", l.out_dims.vars());
+    let r = t.challenge_exts(b"inference/layer-point", l.out.vars());
     t.absorb_fields(b"inference/relation", &lp.relation);
     let (e, f) = lp.relation[2..].split_at(limbs);
     let acc = lp.relation[0] + recombine(e);
@@ -160,27 +158,12 @@ fn linear_layer<H: Hasher>(
         return Err(VerifyError::FinalClaim("requantization relation"));
     }
     sink.relation(l, &r, &lp.relation);
-    let (r_row, r_col) = r.split_at(rv);
-    let target = acc - bias_term(key, l, r_row, r_col);
-    let shape = SumcheckShape {
-        num_vars: l.in_dims.col_vars,
-        degree: 2,
-    };
-    let sub = verify_sumcheck(t, shape, target, &lp.sumcheck)?;
-    t.absorb_fields(b"inference/matmul-evals", &lp.matmul);
-    if lp.matmul[0] * lp.matmul[1] != sub.value {
-        return Err(VerifyError::FinalClaim("matmul sumcheck"));
-    }
-    sink.matmul(l, r_row, r_col, &sub.point, lp.matmul)
+    let target = acc - bias_term(stage, l, &r);
+    verify_reduction(t, sink, stage, l, &r, target, &lp.steps)
 }
 
 /// `Σ_i 2^(8i)·limb_i`.
 pub(crate) fn recombine(limbs: &[E]) -> E {
     let base = E::from(F::new(1 << LIMB_BITS));
     limbs.iter().rev().fold(E::ZERO, |acc, &l| acc * base + l)
-}
-
-/// `bias(r_col) · mask(r_row)`: the bias, present on real rows only.
-pub(crate) fn bias_term(key: &LinearKey, l: &LinearLayer, r_row: &[E], r_col: &[E]) -> E {
-    bias_eval(&key.bias, r_col) * row_mask_eval(l.out_dims.rows, r_row)
 }

@@ -1,33 +1,52 @@
 //! The shape walk: applies every stage's shape rule to the statement's input
-//! shape and decides which layers are proved, with which dimensions, reading
+//! shape and decides which layers are proved, with which layouts, reading
 //! which value. Witness slots are placed afterwards ([`super::circuit`]).
+//!
+//! Layouts: a Linear layer reads and writes matrices (`rows × k → rows × n`);
+//! Conv and AvgPool read and write NCHW grids. A value keeps its producer's
+//! layout; a consumer accepts it only if the two layouts index the same
+//! table (a grid flattened at axis 1 with `H`, `W` powers of two is the
+//! matrix `N × C·H·W`), otherwise the program is "not yet provable".
 
-use super::circuit::Dims;
+use super::circuit::{Dims, MAX_WITNESS_VARS};
 use super::error::StatementError;
 use super::key::{InputDim, Stage};
+use super::layout::{Grid, Layout};
 use super::shape::{MAX_OP_ELEMENTS, flatten_shape, reshape_target};
 use super::statement::element_count;
 
+/// Which reduction proves a requantized layer's accumulators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Matmul sumcheck.
+    Linear,
+    /// Kernel sumcheck, then window sumcheck.
+    Conv,
+    /// Window sumcheck with unit taps.
+    Pool,
+}
+
 /// A layer before witness slots are placed.
 pub(crate) enum Proto {
-    Linear {
+    Requant {
         stage: usize,
+        kind: Kind,
         from: Option<usize>,
-        in_dims: Dims,
-        out_dims: Dims,
+        input: Layout,
+        out: Layout,
     },
     Relu {
         stage: usize,
         from: Option<usize>,
-        dims: Dims,
+        layout: Layout,
     },
 }
 
 impl Proto {
-    pub fn out_dims(&self) -> Dims {
+    pub fn out_layout(&self) -> Layout {
         match self {
-            Proto::Linear { out_dims, .. } => *out_dims,
-            Proto::Relu { dims, .. } => *dims,
+            Proto::Requant { out, .. } => *out,
+            Proto::Relu { layout, .. } => *layout,
         }
     }
 }
@@ -48,23 +67,90 @@ pub(crate) fn check_input_shape(dims: &[InputDim], shape: &[usize]) -> Result<()
     Ok(())
 }
 
-/// ReLUs applied (directly or through other ReLUs) to the public input have
-/// no layout of their own (the verifier evaluates the input in any layout):
-/// they take their consumer's. ReLUs after a linear layer keep its layout.
-fn relayout_input_relus(protos: &mut [Proto], last: usize, consumer: Dims) {
+/// Whether a value laid out as `have` can be read in layout `want`.
+fn same_table(have: Layout, want: Layout) -> bool {
+    match (have, want) {
+        (Layout::Matrix(a), Layout::Matrix(b)) => a.cols == b.cols && a.rows == b.rows,
+        (Layout::Grid(g), Layout::Matrix(m)) => {
+            let [n, c, h, w] = g.dims;
+            m.rows == n && m.cols == c * h * w && h.is_power_of_two() && w.is_power_of_two()
+        }
+        (Layout::Grid(a), Layout::Grid(b)) => a == b,
+        (Layout::Matrix(_), Layout::Grid(_)) => false,
+    }
+}
+
+/// Makes the value `current` readable as `want`: ReLUs applied (directly or
+/// through other ReLUs) to the public input take their consumer's layout
+/// (the verifier evaluates the input in any layout); anything else must
+/// already lie in a compatible layout.
+fn connect(protos: &mut [Proto], current: Option<usize>, want: Layout, stage: usize) -> Result<(), StatementError> {
+    let Some(last) = current else { return Ok(()) };
     let mut chain = vec![last];
-    loop {
+    let from_input = loop {
         match protos[*chain.last().expect("non-empty")] {
-            Proto::Relu { from: None, .. } => break,
+            Proto::Relu { from: None, .. } => break true,
             Proto::Relu { from: Some(i), .. } => chain.push(i),
-            Proto::Linear { .. } => return,
+            Proto::Requant { .. } => break false,
         }
-    }
-    for j in chain {
-        if let Proto::Relu { dims, .. } = &mut protos[j] {
-            *dims = consumer;
+    };
+    if from_input {
+        for j in chain {
+            if let Proto::Relu { layout, .. } = &mut protos[j] {
+                *layout = want;
+            }
         }
+        return Ok(());
     }
+    if !same_table(protos[last].out_layout(), want) {
+        return Err(StatementError::NotYetProvable(format!(
+            "stage {stage}: its input lies in a layout it cannot read (a reshape between layers)"
+        )));
+    }
+    Ok(())
+}
+
+fn nchw(shape: &[usize], stage: usize) -> Result<[usize; 4], StatementError> {
+    <[usize; 4]>::try_from(shape).map_err(|_| StatementError::Shape {
+        what: "window op input",
+        detail: format!("stage {stage}: shape {shape:?} is not NCHW"),
+    })
+}
+
+/// The output grid of a window op, or why the input does not fit.
+fn window_out(stage_index: usize, stage: &Stage, shape: &[usize]) -> Result<(Grid, Grid), StatementError> {
+    let [n, c, h, w] = nchw(shape, stage_index)?;
+    let (window, c_out) = match stage {
+        Stage::Conv(k) => {
+            if c != k.c_in as usize {
+                return Err(StatementError::Shape {
+                    what: "conv input",
+                    detail: format!("{c} channels, the conv takes {}", k.c_in),
+                });
+            }
+            (&k.window, k.channels.n as usize)
+        }
+        Stage::AvgPool(p) => (&p.window, c),
+        _ => unreachable!("window stages only"),
+    };
+    let fit = |axis, len| {
+        window.out_len(axis, len).ok_or_else(|| StatementError::Shape {
+            what: "window op input",
+            detail: format!("stage {stage_index}: the window does not fit {shape:?}"),
+        })
+    };
+    let (input, out) = (Grid::new([n, c, h, w]), Grid::new([n, c_out, fit(0, h)?, fit(1, w)?]));
+    // The selectors cost O(OH·kh + OW·kw); the padded grids are committed or evaluated.
+    let taps = (out.dims[2] as u64 * u64::from(window.kernel[0])).max(out.dims[3] as u64 * u64::from(window.kernel[1]));
+    let vars = input.total_vars().max(out.total_vars());
+    if taps > MAX_OP_ELEMENTS as u64 || vars > MAX_WITNESS_VARS {
+        return Err(StatementError::TooLarge {
+            what: "window op (padded grid or taps per axis)",
+            got: vars.max(64 - taps.leading_zeros() as usize),
+            max: MAX_WITNESS_VARS,
+        });
+    }
+    Ok((input, out))
 }
 
 /// Applies every stage's shape rule; returns the proved layers and the output shape.
@@ -75,7 +161,7 @@ pub(crate) fn walk(stages: &[Stage], input_shape: &[usize]) -> Result<(Vec<Proto
     let mut current: Option<usize> = None;
     for (stage_index, stage) in stages.iter().enumerate() {
         let count = element_count(&shape).unwrap_or(usize::MAX);
-        match stage {
+        let proto = match stage {
             Stage::Linear(l) => {
                 let (k, n) = (l.k as usize, l.n as usize);
                 if shape.last() != Some(&k) {
@@ -85,40 +171,59 @@ pub(crate) fn walk(stages: &[Stage], input_shape: &[usize]) -> Result<(Vec<Proto
                     });
                 }
                 let rows = count / k;
-                if let Some(j) = current {
-                    relayout_input_relus(&mut protos, j, Dims::new(rows, k));
-                    if protos[j].out_dims().cols != k {
-                        return Err(StatementError::NotYetProvable(format!(
-                            "stage {stage_index}: a reshape between layers changes the row length"
-                        )));
-                    }
-                }
+                let input = Layout::Matrix(Dims::new(rows, k));
+                connect(&mut protos, current, input, stage_index)?;
                 *shape.last_mut().expect("rank ≥ 1") = n;
-                protos.push(Proto::Linear {
+                Some(Proto::Requant {
                     stage: stage_index,
+                    kind: Kind::Linear,
                     from: current,
-                    in_dims: Dims::new(rows, k),
-                    out_dims: Dims::new(rows, n),
-                });
+                    input,
+                    out: Layout::Matrix(Dims::new(rows, n)),
+                })
+            }
+            Stage::Conv(_) | Stage::AvgPool(_) => {
+                let (input, out) = window_out(stage_index, stage, &shape)?;
+                connect(&mut protos, current, Layout::Grid(input), stage_index)?;
+                shape = out.dims.to_vec();
+                let kind = if matches!(stage, Stage::Conv(_)) {
+                    Kind::Conv
+                } else {
+                    Kind::Pool
+                };
+                Some(Proto::Requant {
+                    stage: stage_index,
+                    kind,
+                    from: current,
+                    input: Layout::Grid(input),
+                    out: Layout::Grid(out),
+                })
             }
             Stage::Relu => {
-                let dims = match current {
-                    Some(j) => protos[j].out_dims(),
+                let layout = match current {
+                    Some(j) => protos[j].out_layout(),
                     None => {
                         let last = shape.last().copied().unwrap_or(1);
-                        Dims::new(count / last, last)
+                        Layout::Matrix(Dims::new(count / last, last))
                     }
                 };
-                protos.push(Proto::Relu {
+                Some(Proto::Relu {
                     stage: stage_index,
                     from: current,
-                    dims,
-                });
+                    layout,
+                })
             }
-            Stage::Reshape(target) => shape = reshape_target(&shape, target)?,
-            Stage::Flatten(axis) => shape = flatten_shape(&shape, *axis)?,
-        }
-        if matches!(stage, Stage::Linear(_) | Stage::Relu) {
+            Stage::Reshape(target) => {
+                shape = reshape_target(&shape, target)?;
+                None
+            }
+            Stage::Flatten(axis) => {
+                shape = flatten_shape(&shape, *axis)?;
+                None
+            }
+        };
+        if let Some(p) = proto {
+            protos.push(p);
             current = Some(protos.len() - 1);
         }
         if element_count(&shape).is_none_or(|c| c > MAX_OP_ELEMENTS) {
@@ -130,7 +235,7 @@ pub(crate) fn walk(stages: &[Stage], input_shape: &[usize]) -> Result<(Vec<Proto
     }
     if protos.is_empty() {
         return Err(StatementError::NotYetProvable(
-            "the program has no linear or ReLU layer".into(),
+            "the program has no linear, window or ReLU layer".into(),
         ));
     }
     Ok((protos, shape))

@@ -10,23 +10,26 @@
 //! value and prove anyway ([`super::prove::prove_witness`] never checks the
 //! witness, the verifier must reject).
 
-use veris_engine::exact::{ExactOp, IntTensor, Requant, TraceObserver, kernels::linear_acc};
+use veris_engine::exact::{ExactOp, IntTensor, TraceObserver};
 
-use super::circuit::{Circuit, Dims, Layer, Source};
-use super::key::Stage;
+use super::circuit::{Circuit, Layer, Source};
 use super::prove::ProveError;
 use super::setup::ProverKey;
 use super::statement::Statement;
 use super::tables::VALUES;
+use super::walk::Kind;
+use super::witness_acc::accumulators;
 use super::{LIMB_BITS, QMAX, QMIN};
 use crate::hash::Hasher;
 
-/// A linear layer's committed values, each a padded `rows × n` matrix unless noted.
+/// A requantized layer's committed values, each laid out like the output
+/// (a padded `rows × n` matrix or NCHW grid) unless noted.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LinearWitness {
-    /// The weights the prover uses in the matmul sumcheck (`2^nv × 2^kv`).
+pub struct RequantWitness {
+    /// The weights the prover uses in its sumcheck (`2^nv × 2^kv`, the model
+    /// commitment's layout; empty for a pool).
     pub weights: Vec<i64>,
-    /// `x·wᵀ + bias` on real rows, 0 on padding.
+    /// The accumulators (`x·wᵀ + bias`, the conv sums, the window sums) on real positions, 0 on padding.
     pub acc: Vec<i64>,
     /// The requantized output `y`.
     pub output: Vec<i64>,
@@ -38,7 +41,7 @@ pub struct LinearWitness {
     pub e_limbs: Vec<Vec<i64>>,
     /// 8-bit limbs of `Uc − acc`.
     pub f_limbs: Vec<Vec<i64>>,
-    /// Uses of each threshold-table row (`2^nv · 256`).
+    /// Uses of each threshold-table row (`2^channel_vars · 256`).
     pub multiplicities: Vec<u64>,
 }
 
@@ -55,7 +58,11 @@ pub struct ReluWitness {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LayerWitness {
     /// A linear layer.
-    Linear(LinearWitness),
+    Linear(RequantWitness),
+    /// A convolution.
+    Conv(RequantWitness),
+    /// An average pool.
+    Pool(RequantWitness),
     /// A standalone ReLU.
     Relu(ReluWitness),
 }
@@ -70,6 +77,36 @@ pub struct Witness {
     /// Uses of each value of `[0, 256)` among all limbs (and the region's zero padding).
     pub range_multiplicities: Vec<u64>,
     pub(crate) circuit: Circuit,
+}
+
+impl LayerWitness {
+    /// The requantized layer's values (Linear, Conv, Pool).
+    pub fn requant(&self) -> Option<&RequantWitness> {
+        match self {
+            LayerWitness::Linear(w) | LayerWitness::Conv(w) | LayerWitness::Pool(w) => Some(w),
+            LayerWitness::Relu(_) => None,
+        }
+    }
+
+    fn requant_mut(&mut self) -> Option<&mut RequantWitness> {
+        match self {
+            LayerWitness::Linear(w) | LayerWitness::Conv(w) | LayerWitness::Pool(w) => Some(w),
+            LayerWitness::Relu(_) => None,
+        }
+    }
+
+    /// The layer's (padded) output.
+    pub fn output(&self) -> &[i64] {
+        match self {
+            LayerWitness::Linear(w) | LayerWitness::Conv(w) | LayerWitness::Pool(w) => &w.output,
+            LayerWitness::Relu(w) => &w.output,
+        }
+    }
+}
+
+/// The channel of entry `i` of a table whose channel is `count` variables starting at `start` of `total`.
+pub(crate) fn channel_of(i: usize, (start, count): (usize, usize), total: usize) -> usize {
+    (i >> (total - start - count)) & ((1 << count) - 1)
 }
 
 /// Records the engine's trace: the quantized input and each op's operands and output.
@@ -90,16 +127,6 @@ impl TraceObserver for Recorder {
     }
 }
 
-/// `rows × cols` data zero-padded to the dims' powers of two.
-pub(crate) fn pad(data: &[i64], dims: &Dims) -> Vec<i64> {
-    let width = 1usize << dims.col_vars;
-    let mut out = vec![0; 1 << dims.vars()];
-    for (r, row) in data.chunks_exact(dims.cols).take(dims.rows).enumerate() {
-        out[r * width..r * width + dims.cols].copy_from_slice(row);
-    }
-    out
-}
-
 impl Witness {
     /// The witness of a traced run whose statement is `statement`.
     pub(crate) fn from_trace<H: Hasher>(
@@ -112,58 +139,38 @@ impl Witness {
         let mut tables = pk.tables.iter();
         for layer in &circuit.layers {
             layers.push(match layer {
-                Layer::Linear(l) => {
-                    let Stage::Linear(key) = &pk.vk.stages[l.stage] else {
-                        unreachable!("linear stage")
-                    };
-                    let t = tables.next().expect("one table per linear stage");
-                    let (rows, k, n) = (l.in_dims.rows, key.k as usize, key.n as usize);
+                Layer::Requant(l) => {
+                    let t = tables.next().expect("one table per requantized stage");
                     let mismatch = || ProveError::TraceMismatch { op: l.stage, index: 0 };
                     let (operands, out) = trace.ops.get(l.stage).ok_or_else(mismatch)?;
-                    if operands.len() != 1 || operands[0].data.len() != rows * k || out.data.len() != rows * n {
+                    let [x] = operands.as_slice() else {
                         return Err(mismatch());
-                    }
-                    let x: Vec<i16> = operands[0].data.iter().map(|&v| v.clamp(QMIN, QMAX) as i16).collect();
-                    let mut acc = vec![0i64; rows * n];
-                    linear_acc(&x, rows, k, &t.weights, n, true, &mut acc);
-                    let floor = if key.relu { 0 } else { QMIN };
-                    for (index, (a, &y)) in acc.iter_mut().zip(&out.data).enumerate() {
-                        let j = index % n;
-                        *a += key.bias[j];
-                        let r = Requant {
-                            multiplier: key.requant[j].multiplier,
-                            shift: key.requant[j].shift,
-                        };
-                        if r.apply_sat(*a, floor, QMAX) != y {
-                            return Err(ProveError::TraceMismatch { op: l.stage, index });
-                        }
-                    }
-                    let kp = 1usize << l.in_dims.col_vars;
-                    let mut weights = vec![0i64; (1 << l.out_dims.col_vars) * kp];
-                    for (j, row) in t.weights.chunks_exact(k).enumerate() {
-                        for (p, &w) in row.iter().enumerate() {
-                            weights[j * kp + p] = i64::from(w);
-                        }
-                    }
-                    LayerWitness::Linear(LinearWitness {
-                        weights,
-                        acc: pad(&acc, &l.out_dims),
-                        output: pad(&out.data, &l.out_dims),
+                    };
+                    let acc = accumulators(&pk.vk.stages[l.stage], t, x, out, l.stage)?;
+                    let w = RequantWitness {
+                        weights: t.padded_weights.clone(),
+                        acc: l.out.pad(&acc),
+                        output: l.out.pad(&out.data),
                         lower: Vec::new(),
                         upper: Vec::new(),
                         e_limbs: Vec::new(),
                         f_limbs: Vec::new(),
                         multiplicities: Vec::new(),
-                    })
+                    };
+                    match l.kind {
+                        Kind::Linear => LayerWitness::Linear(w),
+                        Kind::Conv => LayerWitness::Conv(w),
+                        Kind::Pool => LayerWitness::Pool(w),
+                    }
                 }
                 Layer::Relu(r) => {
                     let mismatch = || ProveError::TraceMismatch { op: r.stage, index: 0 };
                     let (_, out) = trace.ops.get(r.stage).ok_or_else(mismatch)?;
-                    if out.data.len() != r.dims.rows * r.dims.cols {
+                    if out.data.len() != r.layout.elements() {
                         return Err(mismatch());
                     }
                     LayerWitness::Relu(ReluWitness {
-                        output: pad(&out.data, &r.dims),
+                        output: r.layout.pad(&out.data),
                         multiplicities: Vec::new(),
                     })
                 }
@@ -182,29 +189,26 @@ impl Witness {
 
     /// The padded input of layer `i`: the statement's input or the previous layer's output.
     pub fn layer_input(&self, i: usize) -> Vec<i64> {
-        let (source, dims) = match &self.circuit.layers[i] {
-            Layer::Linear(l) => (l.input, l.in_dims),
-            Layer::Relu(r) => (r.input, r.dims),
+        let (source, layout) = match &self.circuit.layers[i] {
+            Layer::Requant(l) => (l.input, l.in_layout),
+            Layer::Relu(r) => (r.input, r.layout),
         };
         match (source, i.checked_sub(1)) {
-            (Source::Input, _) | (_, None) => pad(&self.statement.input.data, &dims),
-            (_, Some(prev)) => match &self.layers[prev] {
-                LayerWitness::Linear(p) => p.output.clone(),
-                LayerWitness::Relu(p) => p.output.clone(),
-            },
+            (Source::Input, _) | (_, None) => layout.pad(&self.statement.input.data),
+            (_, Some(prev)) => self.layers[prev].output().to_vec(),
         }
     }
 
-    /// Recomputes `Lc`, `Uc` and the limbs of every linear layer from its `acc` and `output`.
+    /// Recomputes `Lc`, `Uc` and the limbs of every requantized layer from its `acc` and `output`.
     pub fn derive_columns<H: Hasher>(&mut self, pk: &ProverKey<H>) {
         let mut tables = pk.tables.iter();
         for (layer, lw) in self.circuit.layers.iter().zip(&mut self.layers) {
-            let (Layer::Linear(l), LayerWitness::Linear(lw)) = (layer, lw) else {
+            let (Layer::Requant(l), Some(lw)) = (layer, lw.requant_mut()) else {
                 continue;
             };
-            let t = tables.next().expect("one table per linear stage");
-            let width = 1usize << l.out_dims.col_vars;
-            let row = |i: usize, y: i64| (y - QMIN) as usize + (i % width) * VALUES;
+            let t = tables.next().expect("one table per requantized stage");
+            let (channels, total) = (l.channel_vars(), l.out.vars());
+            let row = |i: usize, y: i64| (y - QMIN) as usize + channel_of(i, channels, total) * VALUES;
             let in_range = |y: i64| (QMIN..=QMAX).contains(&y);
             let pick = |table: &[i64]| -> Vec<i64> {
                 let pick_one = |(i, &y): (usize, &i64)| if in_range(y) { table[row(i, y)] } else { 0 };
@@ -230,12 +234,14 @@ impl Witness {
             let input = matches!(self.layers[i], LayerWitness::Relu(_)).then(|| self.layer_input(i));
             let layer = &self.circuit.layers[i];
             match (layer, &mut self.layers[i]) {
-                (Layer::Linear(l), LayerWitness::Linear(lw)) => {
-                    let t = tables.next().expect("one table per linear stage");
-                    let width = 1usize << l.out_dims.col_vars;
-                    let mut counts = vec![0u64; width * VALUES];
+                (Layer::Requant(l), lw) => {
+                    let lw = lw.requant_mut().expect("witness layers follow the circuit");
+                    let t = tables.next().expect("one table per requantized stage");
+                    let (channels, total) = (l.channel_vars(), l.out.vars());
+                    let mut counts = vec![0u64; (1 << channels.1) * VALUES];
                     for (i, &y) in lw.output.iter().enumerate() {
-                        let row = (i % width) * VALUES + (y - QMIN).clamp(0, VALUES as i64 - 1) as usize;
+                        let row =
+                            channel_of(i, channels, total) * VALUES + (y - QMIN).clamp(0, VALUES as i64 - 1) as usize;
                         let listed =
                             (QMIN..=QMAX).contains(&y) && lw.lower[i] == t.lower[row] && lw.upper[i] == t.upper[row];
                         counts[row] += u64::from(listed);

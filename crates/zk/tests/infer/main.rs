@@ -1,6 +1,8 @@
 //! Integration tests of the inference proof (one binary): completeness,
 //! a malicious prover, byte mutations and refused models.
 
+mod cnn;
+mod cnn_support;
 mod completeness;
 mod mlp_onnx;
 mod mutation;

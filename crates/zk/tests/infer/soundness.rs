@@ -14,7 +14,7 @@ use crate::support::*;
 
 /// One way of lying about one layer's values.
 #[derive(Debug, Clone, Copy)]
-enum Tamper {
+pub enum Tamper {
     /// An accumulator (matmul output) ± 1, thresholds and limbs re-derived.
     MatmulOutput,
     /// A requantized output ± 1 (also the next layer's input), lookups re-derived.
@@ -38,6 +38,29 @@ enum Tamper {
     /// A standalone ReLU's output changed (ReLU layers only).
     ReluOutput,
 }
+
+/// Conv: every linear tamper but the weight-and-accumulators one (which needs the matmul layout).
+pub const CONV_TAMPERS: [Tamper; 8] = [
+    Tamper::MatmulOutput,
+    Tamper::Requantized,
+    Tamper::RequantizedAndClaimed,
+    Tamper::Multiplicity,
+    Tamper::Weight,
+    Tamper::LimbOutOfRange,
+    Tamper::Threshold,
+    Tamper::RangeMultiplicity,
+];
+
+/// AvgPool: no weights.
+pub const POOL_TAMPERS: [Tamper; 7] = [
+    Tamper::MatmulOutput,
+    Tamper::Requantized,
+    Tamper::RequantizedAndClaimed,
+    Tamper::Multiplicity,
+    Tamper::LimbOutOfRange,
+    Tamper::Threshold,
+    Tamper::RangeMultiplicity,
+];
 
 const LINEAR_TAMPERS: [Tamper; 9] = [
     Tamper::MatmulOutput,
@@ -63,12 +86,15 @@ fn limbs_of(v: i64, count: usize) -> Vec<i64> {
 fn apply(w: &mut Witness, pk: &ProverKey<H>, layer: usize, index: usize, tamper: Tamper) -> bool {
     let last = layer + 1 == w.layers.len();
     match (&mut w.layers[layer], tamper) {
-        (LayerWitness::Linear(l), Tamper::MatmulOutput) => {
+        (LayerWitness::Linear(l) | LayerWitness::Conv(l) | LayerWitness::Pool(l), Tamper::MatmulOutput) => {
             l.acc[index] += if index.is_multiple_of(2) { 1 } else { -1 };
             w.derive_columns(pk);
             w.count_multiplicities(pk);
         }
-        (LayerWitness::Linear(l), Tamper::Requantized | Tamper::RequantizedAndClaimed) => {
+        (
+            LayerWitness::Linear(l) | LayerWitness::Conv(l) | LayerWitness::Pool(l),
+            Tamper::Requantized | Tamper::RequantizedAndClaimed,
+        ) => {
             bump(&mut l.output[index]);
             let claimed = l.output.clone();
             w.derive_columns(pk);
@@ -85,13 +111,13 @@ fn apply(w: &mut Witness, pk: &ProverKey<H>, layer: usize, index: usize, tamper:
                 }
             }
         }
-        (LayerWitness::Linear(l), Tamper::Multiplicity) => {
+        (LayerWitness::Linear(l) | LayerWitness::Conv(l) | LayerWitness::Pool(l), Tamper::Multiplicity) => {
             let used = l.multiplicities.iter().position(|&m| m > 0).expect("a used row");
             l.multiplicities[used] -= 1;
             let other = (used + 1 + index) % l.multiplicities.len();
             l.multiplicities[other] += 1;
         }
-        (LayerWitness::Linear(l), Tamper::Weight) => {
+        (LayerWitness::Linear(l) | LayerWitness::Conv(l), Tamper::Weight) => {
             let i = index % l.weights.len();
             l.weights[i] += 1;
         }
@@ -114,14 +140,14 @@ fn apply(w: &mut Witness, pk: &ProverKey<H>, layer: usize, index: usize, tamper:
             w.derive_columns(pk);
             w.count_multiplicities(pk);
         }
-        (LayerWitness::Linear(l), Tamper::LimbOutOfRange) => {
+        (LayerWitness::Linear(l) | LayerWitness::Conv(l) | LayerWitness::Pool(l), Tamper::LimbOutOfRange) => {
             l.e_limbs[0][index] += 256;
             if l.e_limbs.len() > 1 {
                 l.e_limbs[1][index] -= 1;
             }
             w.count_multiplicities(pk);
         }
-        (LayerWitness::Linear(l), Tamper::Threshold) => {
+        (LayerWitness::Linear(l) | LayerWitness::Conv(l) | LayerWitness::Pool(l), Tamper::Threshold) => {
             l.lower[index] -= 1;
             let e = l.acc[index] - l.lower[index];
             let count = l.e_limbs.len();
@@ -146,17 +172,27 @@ fn apply(w: &mut Witness, pk: &ProverKey<H>, layer: usize, index: usize, tamper:
 
 /// Every tamper at several elements (real and padding) of every layer is rejected.
 fn never_accepted(model: &ExactModel, input: &veris_core::TensorMap, pk: &ProverKey<H>, vk: &VerifyingKey) -> usize {
+    never_accepted_in(model, input, pk, vk, |_| true)
+}
+
+/// [`never_accepted`] on the layers `select` picks.
+pub fn never_accepted_in(
+    model: &ExactModel,
+    input: &veris_core::TensorMap,
+    pk: &ProverKey<H>,
+    vk: &VerifyingKey,
+    select: impl Fn(&LayerWitness) -> bool,
+) -> usize {
     let (_, honest) = witness(pk, model, input).expect("honest witness");
     let honest_proof = prove_witness(pk, &honest).expect("prove");
     verify::<H>(vk, &honest.statement, &honest_proof).expect("the untampered witness verifies");
     let mut runs = 0;
-    for layer in 0..honest.layers.len() {
-        let len = match &honest.layers[layer] {
-            LayerWitness::Linear(l) => l.output.len(),
-            LayerWitness::Relu(r) => r.output.len(),
-        };
+    for layer in (0..honest.layers.len()).filter(|&i| select(&honest.layers[i])) {
+        let len = honest.layers[layer].output().len();
         let tampers: &[Tamper] = match honest.layers[layer] {
             LayerWitness::Linear(_) => &LINEAR_TAMPERS,
+            LayerWitness::Conv(_) => &CONV_TAMPERS,
+            LayerWitness::Pool(_) => &POOL_TAMPERS,
             LayerWitness::Relu(_) => &[Tamper::ReluOutput],
         };
         for &tamper in tampers {

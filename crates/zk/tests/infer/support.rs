@@ -113,6 +113,47 @@ pub enum Op<'a> {
     Relu,
     Reshape(&'a [i64]),
     Flatten(i64),
+    /// `window` = kernel, strides, dilations, pads (top, left, bottom, right).
+    Conv {
+        c_in: u32,
+        c_out: u32,
+        group: u32,
+        window: Window,
+        relu: bool,
+        weights: &'a [i8],
+        bias: &'a [i64],
+        requant: &'a [(u32, u8)],
+    },
+    AvgPool {
+        window: Window,
+        count_include_pad: bool,
+        requant: (u32, u8),
+    },
+}
+
+/// A 2-D window: kernel, strides, dilations, pads `[top, left, bottom, right]`.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    pub kernel: [u32; 2],
+    pub strides: [u32; 2],
+    pub dilations: [u32; 2],
+    pub pads: [u32; 4],
+}
+
+fn window_bytes(o: &mut Vec<u8>, w: &Window) {
+    for v in w.kernel.iter().chain(&w.strides).chain(&w.dilations).chain(&w.pads) {
+        o.extend_from_slice(&v.to_le_bytes());
+    }
+    o.push(0); // ceil_mode
+}
+
+fn channel_bytes(o: &mut Vec<u8>, weights: &[i8], bias: &[i64], requant: &[(u32, u8)]) {
+    o.extend(weights.iter().map(|&w| w as u8));
+    bias.iter().for_each(|b| o.extend_from_slice(&b.to_le_bytes()));
+    for (m, s) in requant {
+        o.extend_from_slice(&m.to_le_bytes());
+        o.push(*s);
+    }
 }
 
 fn str_bytes(out: &mut Vec<u8>, s: &str) {
@@ -129,6 +170,8 @@ impl ExactBuilder {
             Op::Relu => 3,
             Op::Reshape(_) => 4,
             Op::Flatten(_) => 5,
+            Op::Conv { .. } => 6,
+            Op::AvgPool { .. } => 8,
         };
         o.push(tag);
         o.extend_from_slice(&self.count.to_le_bytes());
@@ -144,12 +187,34 @@ impl ExactBuilder {
                 o.extend_from_slice(&k.to_le_bytes());
                 o.extend_from_slice(&n.to_le_bytes());
                 o.push(u8::from(relu));
-                o.extend(weights.iter().map(|&w| w as u8));
-                bias.iter().for_each(|b| o.extend_from_slice(&b.to_le_bytes()));
-                for (m, s) in requant {
-                    o.extend_from_slice(&m.to_le_bytes());
-                    o.push(*s);
+                channel_bytes(o, weights, bias, requant);
+            }
+            Op::Conv {
+                c_in,
+                c_out,
+                group,
+                window,
+                relu,
+                weights,
+                bias,
+                requant,
+            } => {
+                for v in [c_in, c_out, group] {
+                    o.extend_from_slice(&v.to_le_bytes());
                 }
+                window_bytes(o, &window);
+                o.push(u8::from(relu));
+                channel_bytes(o, weights, bias, requant);
+            }
+            Op::AvgPool {
+                window,
+                count_include_pad,
+                requant,
+            } => {
+                window_bytes(o, &window);
+                o.push(u8::from(count_include_pad));
+                o.extend_from_slice(&requant.0.to_le_bytes());
+                o.push(requant.1);
             }
             Op::Relu => {}
             Op::Reshape(dims) => {
