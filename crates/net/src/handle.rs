@@ -46,6 +46,7 @@ pub(crate) enum Command {
         reply: Reply<Vec<u8>>,
     },
     PublishReceipt(Vec<u8>, Reply<Digest32>),
+    PublishEvidence(Vec<u8>, Reply<Digest32>),
     FetchReceipt {
         peer: PeerId,
         id: Digest32,
@@ -138,6 +139,12 @@ impl NetHandle {
     /// it; returns its id.
     pub async fn publish_receipt(&self, bytes: Vec<u8>) -> Result<Digest32, NetError> {
         self.call(|r| Command::PublishReceipt(bytes, r)).await
+    }
+
+    /// Checks encoded fraud evidence (JSON, verified offline) and gossips
+    /// it on `veris/evidence/1`; returns its id.
+    pub async fn publish_evidence(&self, bytes: Vec<u8>) -> Result<Digest32, NetError> {
+        self.call(|r| Command::PublishEvidence(bytes, r)).await
     }
 
     /// Asks `peer` for the receipt with id `id`; a receipt that does not

@@ -29,6 +29,8 @@ pub enum NodeError {
     Receipt(#[from] DecodeError),
     #[error("peer network: {0}")]
     Peers(String),
+    #[error("no quorum: {0}")]
+    NoQuorum(String),
     #[error("the peer network is disabled on this node (started with --no-p2p)")]
     P2pDisabled,
     #[error("the node could not {action}: {reason}")]
@@ -72,6 +74,7 @@ impl NodeError {
             NodeError::Receipt(_) => "invalid_receipt",
             NodeError::P2pDisabled => "p2p_disabled",
             NodeError::Peers(_) => "peer_unavailable",
+            NodeError::NoQuorum(_) => "no_quorum",
             NodeError::Internal { .. } => "internal",
         }
     }
@@ -90,7 +93,7 @@ impl NodeError {
             | "quantization_failed" => 422,
             "inference_timeout" => 504,
             "busy" | "p2p_disabled" => 503,
-            "peer_unavailable" => 502,
+            "peer_unavailable" | "no_quorum" => 502,
             "bad_request" | "invalid_reference" | "invalid_receipt" => 400,
             _ => 500,
         }

@@ -12,6 +12,7 @@
 //! - [`gossip`]: announcements and receipts on gossipsub.
 
 mod discovery;
+mod evidence;
 mod fetching;
 mod gossip;
 mod rpc;
@@ -211,6 +212,9 @@ impl Driver {
             Command::Infer { peer, request, reply } => self.send_infer(peer, request, reply),
             Command::PublishReceipt(bytes, reply) => {
                 let _ = reply.send(self.publish_receipt(bytes));
+            }
+            Command::PublishEvidence(bytes, reply) => {
+                let _ = reply.send(self.publish_evidence(bytes));
             }
             Command::FetchReceipt { peer, id, reply } => self.send_receipt_request(peer, id, reply),
             Command::Shutdown => {}
