@@ -59,8 +59,11 @@ pub enum Command {
     Model(ModelCommand),
     /// Run a model on inputs and get its outputs with a signed receipt
     Infer(InferArgs),
-    /// Check a receipt offline, and optionally by re-executing the model
+    /// Check a receipt offline, and optionally by re-executing the model;
+    /// a replicated receipt against --operators and --quorum
     Verify(VerifyArgs),
+    /// Check fraud evidence offline and say what it proves
+    VerifyEvidence(VerifyEvidenceArgs),
     /// Run a node
     #[command(subcommand)]
     Node(NodeCommand),
@@ -214,6 +217,22 @@ pub struct VerifyArgs {
     /// Inputs for the replay, for a receipt that does not embed them
     #[arg(long, value_name = "FILE", requires = "replay")]
     pub input: Option<PathBuf>,
+    /// For a replicated receipt: the operators whose signatures count, as a
+    /// file or a comma-separated list of addresses or public keys (required
+    /// for replicated receipts)
+    #[arg(long, value_name = "FILE|LIST")]
+    pub operators: Option<String>,
+    /// For a replicated receipt: how many distinct accepted operators must
+    /// have signed [default: 2, a majority of the default k = 3]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub quorum: Option<u16>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyEvidenceArgs {
+    /// The fraud evidence (JSON, as `GET /v1/evidence` lists it or bare)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -246,4 +265,9 @@ pub struct StartArgs {
     /// Do not join the peer network (HTTP only)
     #[arg(long)]
     pub no_p2p: bool,
+    /// FOR TESTS ONLY: perturb the outputs of every replicated job this node
+    /// runs, to play a lying operator (other nodes record fraud evidence
+    /// against it)
+    #[arg(long, hide = true)]
+    pub byzantine_outputs: bool,
 }

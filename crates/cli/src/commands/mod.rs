@@ -1,11 +1,13 @@
 //! One module per command; each is written once against [`crate::backend::Backend`].
 
 mod bench;
+mod evidence;
 mod infer;
 mod model;
 mod node;
 mod quickstart;
 mod verify;
+mod verify_replicated;
 
 use crate::args::{Cli, Command, NodeCommand};
 use crate::backend;
@@ -18,6 +20,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Model(cmd) => model::run(backend::open(&cli.global)?.as_ref(), cmd, out),
         Command::Infer(args) => infer::run(backend::open(&cli.global)?.as_ref(), args, out),
         Command::Verify(args) => verify::run(&cli.global, args, out),
+        Command::VerifyEvidence(args) => evidence::run(args, out),
         Command::Node(NodeCommand::Start(args)) => node::start(&cli.global, args, out),
         Command::Quickstart => quickstart::run(out),
         Command::Bench(args) => bench::run(args, out),

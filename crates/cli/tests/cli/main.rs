@@ -8,4 +8,5 @@ mod models;
 mod network;
 mod quickstart;
 mod remote;
+mod replicated;
 mod verify;
