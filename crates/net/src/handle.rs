@@ -4,6 +4,7 @@ use libp2p::{Multiaddr, PeerId};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use veris_core::{Address, Digest32, ModelId};
 
+use crate::directory::Announced;
 use crate::error::NetError;
 use crate::event::NetEvent;
 use crate::wire::messages::InferRequest;
@@ -35,6 +36,7 @@ pub(crate) enum Command {
         reply: Reply<()>,
     },
     Providers(ModelId, Reply<Vec<PeerId>>),
+    Directory(Reply<Vec<Announced>>),
     Fetch {
         id: ModelId,
         providers: Vec<PeerId>,
@@ -112,6 +114,12 @@ impl NetHandle {
     /// Peers that provide `model`: live gossip announcements and DHT provider records.
     pub async fn providers(&self, model: ModelId) -> Result<Vec<PeerId>, NetError> {
         self.call(|r| Command::Providers(model, r)).await
+    }
+
+    /// Every peer's live announcement (models and capacity), in peer order:
+    /// the network's model directory as this node knows it.
+    pub async fn directory(&self) -> Result<Vec<Announced>, NetError> {
+        self.call(Command::Directory).await
     }
 
     /// Fetches blob `id` from the peers that provide it, verified chunk by

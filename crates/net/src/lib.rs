@@ -108,6 +108,7 @@ pub mod wire;
 
 pub use behaviour::{ANNOUNCE_TOPIC, EVIDENCE_TOPIC, RECEIPT_TOPIC};
 pub use config::{ConfigError, Hygiene, Limits, NetConfig, RateLimits, Timing};
+pub use directory::Announced;
 pub use error::NetError;
 pub use event::{Discovery, NetEvent};
 pub use handle::{NetHandle, PeerInfo};

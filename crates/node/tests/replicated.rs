@@ -231,6 +231,32 @@ fn honest_operators_certify_a_replicated_inference_and_a_short_network_refuses_i
     let report = verify_replicated(&response.receipt, &all, 3, &TensorLimits::default());
     assert!(report.ok(), "{report:?}");
 
+    // The network's model directory, as A sees it: the model, held by A and
+    // announced by the three others with their capacity.
+    let listed = || -> Value {
+        let directory: Value = Client::new()
+            .get(a.url("/v1/network/models"))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let models = directory["models"].as_array().unwrap();
+        models.iter().find(|m| m["id"] == id.to_string()).unwrap().clone()
+    };
+    eventually("A's directory to list three providers", || {
+        listed()["providers"].as_array().unwrap().len() == 3
+    });
+    let entry = listed();
+    assert_eq!(entry["local"], true);
+    let (providers, directory) = (entry["providers"].as_array().unwrap(), &entry);
+    assert!(providers.iter().all(|p| p["capacity"] == 64), "{directory}");
+    assert!(
+        providers
+            .iter()
+            .any(|p| p["operator"] == b.service.operator().to_string()),
+        "{directory}"
+    );
+
     // Asking for more agreeing operators than the network has fails cleanly.
     let body = json!({"model": id.to_string(), "inputs": input, "mode": "replicated", "k": 8, "quorum": 6});
     let r = Client::new().post(b.url("/v1/infer")).json(&body).send().unwrap();

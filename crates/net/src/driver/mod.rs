@@ -208,6 +208,9 @@ impl Driver {
                 let _ = reply.send(self.announce(models, capacity));
             }
             Command::Providers(model, reply) => self.find_providers(model, reply),
+            Command::Directory(reply) => {
+                let _ = reply.send(Ok(self.directory.live(Instant::now())));
+            }
             Command::Fetch { id, providers, reply } => self.start_fetch(id, providers, reply),
             Command::Infer { peer, request, reply } => self.send_infer(peer, request, reply),
             Command::PublishReceipt(bytes, reply) => {

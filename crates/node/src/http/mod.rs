@@ -46,6 +46,7 @@ pub fn router_with_network(service: Arc<Service>, net: PeerNetwork) -> Router {
         .route("/v1/verify", post(handlers::verify))
         .route("/v1/evidence", get(handlers::evidence))
         .route("/v1/network/peers", get(network::peers))
+        .route("/v1/network/models", get(network::models))
         .route("/v1/models/pin", post(network::pin))
         .fallback(error::not_found)
         .layer(middleware::from_fn_with_state(service.clone(), network::reannounce))

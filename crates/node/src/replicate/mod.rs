@@ -22,6 +22,7 @@ mod dispatch;
 mod job;
 mod verdict;
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -121,7 +122,9 @@ pub async fn infer_replicated(
             .filter_map(|p| veris_net::identity::address_of(&p).ok().map(|a| (p, a)))
             .filter(|(_, a)| *a != service.operator())
             .collect();
-        peers.dedup_by_key(|(_, a)| *a);
+        // One operator, one vote: a key behind several peer ids counts once.
+        let mut seen = HashSet::new();
+        peers.retain(|(_, a)| seen.insert(*a));
         order_peers(&mut peers, service.peer_loads(), &job_id);
         candidates.extend(peers.into_iter().map(|(p, a)| Candidate::Peer(p, a)));
     }

@@ -46,6 +46,24 @@ fn group(answers: &[(Address, JobResponse)]) -> Vec<(JobStatement, Vec<usize>)> 
     groups
 }
 
+/// Stores evidence (verifying it first) and gossips it.
+async fn record(
+    service: &Arc<Service>,
+    net: Option<&NetHandle>,
+    piece: FraudEvidence,
+) -> Result<EvidenceSummary, String> {
+    let recorder = service.clone();
+    let stored = piece.clone();
+    let (id, verdict) = tokio::task::spawn_blocking(move || recorder.record_evidence(&stored))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    if let Some(net) = net {
+        gossip_evidence(net, &piece);
+    }
+    Ok(EvidenceSummary { id, verdict })
+}
+
 /// Decides the job; records and gossips evidence against dissenters.
 pub async fn judge(
     service: &Arc<Service>,
@@ -96,18 +114,11 @@ pub async fn judge(
                 replay.as_ref().map(|r| r.statement.output_digest),
                 inputs.clone(),
             );
-            let recorder = service.clone();
-            let stored = piece.clone();
-            let recorded = tokio::task::spawn_blocking(move || recorder.record_evidence(&stored)).await;
-            match recorded {
-                Ok(Ok((id, verdict))) => {
-                    if let Some(net) = net {
-                        gossip_evidence(net, &piece);
-                    }
-                    detail = format!("{detail}; fraud evidence {id} ({})", verdict.name());
-                    evidence.push(EvidenceSummary { id, verdict });
+            match record(service, net.as_ref(), piece).await {
+                Ok(summary) => {
+                    detail = format!("{detail}; fraud evidence {} ({})", summary.id, summary.verdict.name());
+                    evidence.push(summary);
                 }
-                Ok(Err(e)) => detail = format!("{detail}; its evidence was not recorded: {e}"),
                 Err(e) => detail = format!("{detail}; its evidence was not recorded: {e}"),
             }
         }
