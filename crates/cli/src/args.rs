@@ -199,6 +199,17 @@ pub struct InferArgs {
     /// Leave the inputs out of the receipt (their digest still binds them)
     #[arg(long)]
     pub no_embed_inputs: bool,
+    /// Run a compiled exact model on k distinct operators of the peer
+    /// network and get a replicated receipt with their quorum certificate
+    /// (needs --node URL)
+    #[arg(long, conflicts_with = "mode")]
+    pub replicated: bool,
+    /// Operators to run a replicated job
+    #[arg(long, default_value_t = 3, requires = "replicated", value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub k: u16,
+    /// Operators that must agree bit for bit [default: a majority of k]
+    #[arg(long, value_name = "N", requires = "replicated", value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub quorum: Option<u16>,
 }
 
 #[derive(Debug, Args)]

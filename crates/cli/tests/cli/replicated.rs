@@ -2,6 +2,8 @@
 //! documents signed here with fixed keys; honest ones pass, tampered ones
 //! exit 1, missing policy and malformed files exit 2.
 
+use std::time::{Duration, Instant};
+
 use serde_json::{Value, json};
 use veris_core::fraud::FraudEvidence;
 use veris_core::job::{JobStatement, SignedJob};
@@ -9,7 +11,7 @@ use veris_core::quorum::QuorumCertificate;
 use veris_core::replicated::{REPLICATED_FORMAT_VERSION, ReplicatedMode, ReplicatedReceipt};
 use veris_core::{Digest32, EngineId, ModelId, Nonce, OperatorKey, Tensor, TensorData, TensorMap, tensor_codec};
 
-use crate::common::{Home, p};
+use crate::common::{Home, model_file, p};
 
 fn key(seed: u8) -> OperatorKey {
     OperatorKey::from_secret_bytes(&[seed; 32]).unwrap()
@@ -128,4 +130,80 @@ fn evidence_is_checked_offline_and_names_the_liar() {
     h.veris(&["verify-evidence", p(&bad)]).fails(1);
     let junk = h.write_json("junk.json", &json!({"accused": 1}));
     h.veris(&["verify-evidence", p(&junk)]).fails(2);
+}
+
+#[test]
+fn a_replicated_inference_through_the_cli_outvotes_a_byzantine_node() {
+    let homes = [Home::new(), Home::new(), Home::new()];
+    // Seeded calibration: every home compiles the same exact model id.
+    let ids: Vec<String> = homes
+        .iter()
+        .map(|h| {
+            h.veris(&["model", "add", p(&model_file()), "--name", "digits"]).ok();
+            h.veris(&["--json", "model", "compile", "digits"]).json()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+    let tcp = ["--p2p-listen", "/ip4/127.0.0.1/tcp/0"];
+    let (a, ready_a) = homes[0].start_node_json(&tcp);
+    let boot = ready_a["p2p_listen"][0].as_str().unwrap().to_string();
+    let (b, ready_b) = homes[1].start_node_json(&[tcp[0], tcp[1], "--bootstrap", &boot]);
+    let (_liar, ready_liar) = homes[2].start_node_json(&[tcp[0], tcp[1], "--bootstrap", &boot, "--byzantine-outputs"]);
+
+    let input = homes[0].sample_input(0);
+    let receipt = homes[0].file("replicated.json");
+    let args = [
+        "--json",
+        "infer",
+        &ids[0],
+        "--input",
+        p(&input),
+        "--replicated",
+        "--out",
+        p(&receipt),
+    ];
+    // Until A has found both peers, a job may run on fewer than 3 operators.
+    let start = Instant::now();
+    let response = loop {
+        let run = homes[0].remote(&a.url, &args);
+        if run.code == Some(0) {
+            let response = run.json();
+            if response["outcomes"].as_array().unwrap().len() == 3 {
+                break response;
+            }
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "no 3-operator job: {run:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let liar = ready_liar["operator"].as_str().unwrap();
+    let evidence = response["evidence"].as_array().unwrap();
+    assert_eq!(evidence.len(), 1, "{response}");
+    assert_eq!(evidence[0]["verdict"]["kind"], "wrong_output");
+    assert_eq!(evidence[0]["verdict"]["operator"], liar);
+    let plain = homes[1]
+        .remote(&b.url, &["--json", "infer", "digits-int8", "--input", p(&input)])
+        .json();
+    assert_eq!(response["outputs"], plain["outputs"]);
+
+    let honest = format!(
+        "{},{}",
+        ready_a["operator"].as_str().unwrap(),
+        ready_b["operator"].as_str().unwrap()
+    );
+    homes[0].veris(&["verify", p(&receipt), "--operators", &honest]).ok();
+    // The liar's signature is not in the certificate: with only it accepted, nothing counts.
+    homes[0]
+        .veris(&["verify", p(&receipt), "--operators", liar, "--quorum", "1"])
+        .fails(1);
+    // An embedded node has no network to replicate on.
+    let embedded = Home::new();
+    let input = embedded.sample_input(0);
+    let line = embedded
+        .veris(&["infer", &ids[0], "--input", p(&input), "--replicated"])
+        .fails(2)
+        .to_string();
+    assert!(line.contains("--node"), "{line}");
 }
