@@ -19,6 +19,10 @@ use crate::service::Service;
 
 /// Most pieces of evidence `GET /v1/evidence` returns.
 pub const MAX_LISTED: usize = 1000;
+/// Most pieces of evidence kept from gossip: anyone can make valid evidence
+/// against keys of their own, so what peers send is bounded (evidence this
+/// node finds itself is always kept).
+pub const MAX_RECEIVED: usize = 10_000;
 
 impl Service {
     /// Verifies `evidence` and stores it; returns its id and verdict.
@@ -34,10 +38,11 @@ impl Service {
         Ok((id, verdict))
     }
 
-    /// Stores encoded evidence received from a peer, if it verifies; returns whether it was new.
+    /// Stores encoded evidence received from a peer, if it verifies and the
+    /// store holds fewer than [`MAX_RECEIVED`]; returns whether it was stored.
     pub fn receive_evidence(&self, bytes: &[u8]) -> Result<bool, NodeError> {
         let evidence = decode_evidence(bytes).map_err(|e| NodeError::BadRequest(e.to_string()))?;
-        if self.evidence().contains(&evidence.id()) {
+        if self.evidence().contains(&evidence.id()) || self.evidence().ids()?.len() >= MAX_RECEIVED {
             return Ok(false);
         }
         self.record_evidence(&evidence)?;
