@@ -272,3 +272,40 @@ fn honest_operators_certify_a_replicated_inference_and_a_short_network_refuses_i
     let r = Client::new().post(b.url("/v1/infer")).json(&body).send().unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 }
+
+#[test]
+fn an_operator_that_cannot_run_the_job_is_replaced() {
+    let (id, bytes) = exact_digits();
+    let a = Node::start(false, None);
+    let gone = Node::start(false, Some(&a));
+    let d = Node::start(false, Some(&a));
+    for n in [&a, &gone, &d] {
+        n.hold(id, &bytes);
+    }
+    eventually("A to see both providers", || a.providers(id) >= 2);
+    // `gone` drops the model without announcing it: it is still listed as
+    // a provider, and fails every job it is given.
+    gone.service.remove_model(&id.to_string()).unwrap();
+
+    // k = 2 of A, `gone` and D: whenever `gone` is picked, D must replace it.
+    let mut replaced = 0;
+    for i in 0..6 {
+        let body = json!({"model": id.to_string(), "inputs": sample(i), "mode": "replicated", "k": 2});
+        let response = replicated(&a, &body);
+        let agreed: Vec<Address> = response
+            .outcomes
+            .iter()
+            .filter(|o| o.status == OutcomeStatus::Agreed)
+            .map(|o| o.operator)
+            .collect();
+        assert_eq!(agreed.len(), 2, "{:?}", response.outcomes);
+        assert!(agreed.contains(&a.service.operator()) && agreed.contains(&d.service.operator()));
+        for failed in response.outcomes.iter().filter(|o| o.status == OutcomeStatus::Failed) {
+            assert_eq!(failed.operator, gone.service.operator());
+            assert!(failed.detail.contains("model_not_found"), "{}", failed.detail);
+            replaced += 1;
+        }
+        assert!(response.evidence.is_empty(), "a failure is not fraud");
+    }
+    eprintln!("`gone` was picked and replaced in {replaced} of 6 jobs");
+}
