@@ -244,6 +244,10 @@ pub struct VerifyEvidenceArgs {
     /// The fraud evidence (JSON, as `GET /v1/evidence` lists it or bare)
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
+    /// Also replay the job with this compiled exact model file on the
+    /// evidence's embedded inputs, and require the accused's output to be wrong
+    #[arg(long, value_name = "MODEL")]
+    pub model_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,15 +1,20 @@
 //! `veris verify-evidence FILE`: checks fraud evidence offline (both
 //! signatures, that the statements are about one job and conflict, the
-//! replay claim, the embedded inputs) and says what it proves.
+//! replay claim, the embedded inputs) and says what it proves; with
+//! `--model-file`, replays the job to settle who lied.
+
+use std::path::Path;
 
 use serde::Serialize;
 use serde_json::Value;
 use veris_core::TensorLimits;
 use veris_core::fraud::{FraudEvidence, MAX_EVIDENCE_BYTES, Verdict, verify_evidence};
 use veris_core::{Digest32, fraud};
+use veris_node::NodeLimits;
+use veris_node::replicate::replay_output;
 
 use crate::args::VerifyEvidenceArgs;
-use crate::exit::{VerificationFailed, bad_input_from};
+use crate::exit::{VerificationFailed, bad_input, bad_input_from};
 use crate::files::read_limited;
 use crate::output::Printer;
 
@@ -22,6 +27,33 @@ struct Outcome {
     conclusive: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replay: Option<Replay>,
+}
+
+/// What replaying the job with a model file showed.
+#[derive(Serialize)]
+struct Replay {
+    output_digest: Digest32,
+    accused_wrong: bool,
+    witness_wrong: bool,
+}
+
+/// Replays the job on the evidence's inputs with the model file.
+fn replay(evidence: &FraudEvidence, model_file: &Path) -> anyhow::Result<Replay> {
+    let inputs = evidence
+        .inputs
+        .as_ref()
+        .ok_or_else(|| bad_input("the evidence does not embed the job's inputs, so the job cannot be replayed"))?;
+    let limits = NodeLimits::default();
+    let bytes = read_limited(model_file, limits.max_model_bytes)?;
+    let output_digest = replay_output(&bytes, &evidence.accused.statement, inputs, &limits)
+        .map_err(|e| bad_input_from("cannot replay the job", e))?;
+    Ok(Replay {
+        output_digest,
+        accused_wrong: output_digest != evidence.accused.statement.output_digest,
+        witness_wrong: output_digest != evidence.conflicting.statement.output_digest,
+    })
 }
 
 /// The evidence in a file: bare, or a record of `GET /v1/evidence` (`{"id", "verdict", "evidence"}`).
@@ -41,16 +73,39 @@ pub fn run(args: VerifyEvidenceArgs, out: Printer) -> anyhow::Result<()> {
     let evidence = decode(&bytes, &shown)?;
     let id = evidence.id();
     let result = verify_evidence(&evidence, &TensorLimits::default());
+    let replayed = match (&args.model_file, &result) {
+        (Some(model), Ok(_)) => Some(replay(&evidence, model)?),
+        _ => None,
+    };
+    let replay_ok = replayed.as_ref().is_none_or(|r| r.accused_wrong);
     let outcome = Outcome {
-        ok: result.is_ok(),
+        ok: result.is_ok() && replay_ok,
         id,
         verdict: result.as_ref().ok().copied(),
         conclusive: result.as_ref().is_ok_and(Verdict::conclusive),
         error: result.as_ref().err().map(ToString::to_string),
+        replay: replayed,
     };
-    out.emit(&outcome, || text(id, &result))?;
+    out.emit(&outcome, || {
+        let mut s = text(id, &result);
+        if let Some(r) = &outcome.replay {
+            let accused = if r.accused_wrong {
+                "the accused's output is wrong"
+            } else {
+                "the accused's output is RIGHT"
+            };
+            let witness = if r.witness_wrong {
+                "the witness's is wrong too"
+            } else {
+                "the witness's is right"
+            };
+            s.push_str(&format!("\nreplay: output {}: {accused}, {witness}", r.output_digest));
+        }
+        s
+    })?;
     match result {
-        Ok(_) => Ok(()),
+        Ok(_) if replay_ok => Ok(()),
+        Ok(_) => Err(VerificationFailed("the replay gives the accused's output: the evidence is false".into()).into()),
         Err(e) => Err(VerificationFailed(format!("the evidence proves nothing: {e}")).into()),
     }
 }

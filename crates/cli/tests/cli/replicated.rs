@@ -198,6 +198,33 @@ fn a_replicated_inference_through_the_cli_outvotes_a_byzantine_node() {
     homes[0]
         .veris(&["verify", p(&receipt), "--operators", liar, "--quorum", "1"])
         .fails(1);
+    // The stored evidence, replayed with the model file: the liar is wrong.
+    // Swapped (the honest operator framed with the liar's output as its
+    // "replay"), it still verifies offline, but the replay exposes it.
+    let id_hex = evidence[0]["id"].as_str().unwrap().trim_start_matches("0x").to_string();
+    let stored = homes[0].home().join("evidence").join(format!("{id_hex}.json"));
+    let model = homes[0].file("exact.veris");
+    homes[1]
+        .remote(&b.url, &["model", "get", &ids[0], "-o", p(&model)])
+        .ok();
+    let doc = homes[0]
+        .veris(&["--json", "verify-evidence", p(&stored), "--model-file", p(&model)])
+        .json();
+    assert_eq!(doc["replay"]["accused_wrong"], true, "{doc}");
+    assert_eq!(doc["replay"]["witness_wrong"], false, "{doc}");
+    let mut framed: Value = serde_json::from_slice(&std::fs::read(&stored).unwrap()).unwrap();
+    let (accused, witness) = (framed["accused"].clone(), framed["conflicting"].clone());
+    framed["accused"] = witness;
+    framed["replayed_output_digest"] = accused["statement"]["output_digest"].clone();
+    framed["conflicting"] = accused;
+    let framed = homes[0].write_json("framed.json", &framed);
+    homes[0].veris(&["verify-evidence", p(&framed)]).ok();
+    let line = homes[0]
+        .veris(&["verify-evidence", p(&framed), "--model-file", p(&model)])
+        .fails(1)
+        .to_string();
+    assert!(line.contains("evidence is false"), "{line}");
+
     // An embedded node has no network to replicate on.
     let embedded = Home::new();
     let input = embedded.sample_input(0);

@@ -20,6 +20,7 @@
 
 mod dispatch;
 mod job;
+mod replay;
 mod verdict;
 
 use std::collections::HashSet;
@@ -34,6 +35,7 @@ use veris_store::StoreError;
 
 pub use dispatch::PeerLoads;
 pub use job::{JobRequest, JobResponse};
+pub use replay::replay_output;
 
 use crate::error::NodeError;
 use crate::loaded::{EXACT_FORMAT, exact_engine};
