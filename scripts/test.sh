@@ -24,6 +24,7 @@ cargo test --workspace --doc --locked --quiet
 echo "== EIP-712 receipts, checked by an independent implementation (eth-account)"
 python3 -m pip install --quiet --disable-pip-version-check eth-account==0.14.0
 python3 scripts/eip712_crosscheck.py
+python3 scripts/eip712_job_crosscheck.py
 
 echo "== exact engine: the same bits in release builds, baseline and native CPU targets"
 scripts/exactness.sh

@@ -63,8 +63,11 @@ pub enum Command {
     /// the receipt carrying the proof (same as `infer --mode zk --out FILE`)
     Prove(ProveArgs),
     /// Check a receipt offline (a zk receipt's proof included), and
-    /// optionally by re-executing the model
+    /// optionally by re-executing the model; a replicated receipt against
+    /// --operators and --quorum
     Verify(VerifyArgs),
+    /// Check fraud evidence offline and say what it proves
+    VerifyEvidence(VerifyEvidenceArgs),
     /// Run a node
     #[command(subcommand)]
     Node(NodeCommand),
@@ -229,6 +232,17 @@ pub struct InferArgs {
     /// Leave the inputs out of the receipt (their digest still binds them)
     #[arg(long)]
     pub no_embed_inputs: bool,
+    /// Run a compiled exact model on k distinct operators of the peer
+    /// network and get a replicated receipt with their quorum certificate
+    /// (needs --node URL)
+    #[arg(long, conflicts_with = "mode")]
+    pub replicated: bool,
+    /// Operators to run a replicated job
+    #[arg(long, default_value_t = 3, requires = "replicated", value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub k: u16,
+    /// Operators that must agree bit for bit [default: a majority of k]
+    #[arg(long, value_name = "N", requires = "replicated", value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub quorum: Option<u16>,
 }
 
 impl From<ProveArgs> for InferArgs {
@@ -239,6 +253,9 @@ impl From<ProveArgs> for InferArgs {
             mode: Some(Mode::Zk),
             out: Some(p.out),
             no_embed_inputs: p.no_embed_inputs,
+            replicated: false,
+            k: 3,
+            quorum: None,
         }
     }
 }
@@ -264,6 +281,26 @@ pub struct VerifyArgs {
     /// from its copy of the model]
     #[arg(long, value_name = "FILE")]
     pub vk: Option<PathBuf>,
+    /// For a replicated receipt: the operators whose signatures count, as a
+    /// file or a comma-separated list of addresses or public keys (required
+    /// for replicated receipts)
+    #[arg(long, value_name = "FILE|LIST")]
+    pub operators: Option<String>,
+    /// For a replicated receipt: how many distinct accepted operators must
+    /// have signed [default: 2, a majority of the default k = 3]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub quorum: Option<u16>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyEvidenceArgs {
+    /// The fraud evidence (JSON, as `GET /v1/evidence` lists it or bare)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Also replay the job with this compiled exact model file on the
+    /// evidence's embedded inputs, and require the accused's output to be wrong
+    #[arg(long, value_name = "MODEL")]
+    pub model_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -296,4 +333,9 @@ pub struct StartArgs {
     /// Do not join the peer network (HTTP only)
     #[arg(long)]
     pub no_p2p: bool,
+    /// FOR TESTS ONLY: perturb the outputs of every replicated job this node
+    /// runs, to play a lying operator (other nodes record fraud evidence
+    /// against it)
+    #[arg(long, hide = true)]
+    pub byzantine_outputs: bool,
 }

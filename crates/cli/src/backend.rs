@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use veris_client::Client;
 use veris_core::api::{AddModelResponse, CompileRequest, CompileResponse, InferRequest, InferResponse, VerifyRequest};
+use veris_core::api_replicated::{ReplicatedInferRequest, ReplicatedInferResponse};
 use veris_core::verify::Report;
 use veris_core::{ModelId, ModelRecord};
 use veris_node::{AddModel, NodeConfig, Service};
@@ -28,6 +29,8 @@ pub trait Backend {
     /// Fetches model `id` from the node's peers into its hub.
     fn pin_model(&self, id: &str, name: Option<&str>) -> anyhow::Result<AddModelResponse>;
     fn infer(&self, req: InferRequest) -> anyhow::Result<InferResponse>;
+    /// Runs a job on k operators of the peer network (a running node only).
+    fn infer_replicated(&self, req: ReplicatedInferRequest) -> anyhow::Result<ReplicatedInferResponse>;
     /// The node's report on a receipt; with `req.replay`, re-executed,
     /// using `model_file` instead of the stored model when given.
     fn verify(&self, req: VerifyRequest, model_file: Option<&[u8]>) -> anyhow::Result<Report>;
@@ -74,6 +77,12 @@ impl Backend for Service {
         Ok(Service::infer(self, req)?)
     }
 
+    fn infer_replicated(&self, _req: ReplicatedInferRequest) -> anyhow::Result<ReplicatedInferResponse> {
+        Err(bad_input(
+            "replicated inference runs on the peer network of a running node; start one with `veris node start` and pass --node URL",
+        ))
+    }
+
     fn verify(&self, req: VerifyRequest, model_file: Option<&[u8]>) -> anyhow::Result<Report> {
         Ok(Service::verify(self, req, model_file)?)
     }
@@ -115,6 +124,10 @@ impl Backend for Client {
 
     fn infer(&self, req: InferRequest) -> anyhow::Result<InferResponse> {
         Ok(Client::infer(self, &req)?)
+    }
+
+    fn infer_replicated(&self, req: ReplicatedInferRequest) -> anyhow::Result<ReplicatedInferResponse> {
+        Ok(Client::infer_replicated(self, &req)?)
     }
 
     fn verify(&self, req: VerifyRequest, model_file: Option<&[u8]>) -> anyhow::Result<Report> {

@@ -4,6 +4,7 @@ use veris_core::api::{
     AddModelResponse, CompileRequest, CompileResponse, Health, InferRequest, InferResponse, VerifyRequest,
     VerifyResponse,
 };
+use veris_core::api_replicated::{EvidenceList, ReplicatedInferRequest, ReplicatedInferResponse};
 
 use crate::client::{Client, read_limited};
 use crate::error::ClientError;
@@ -30,6 +31,20 @@ impl Client {
             self.http().post(self.url(&["v1", "infer"])).json(request),
             "inference response",
         )
+    }
+
+    /// `POST /v1/infer` with `"mode": "replicated"`: the job runs on k
+    /// operators; the answer carries their quorum certificate.
+    pub fn infer_replicated(&self, request: &ReplicatedInferRequest) -> Result<ReplicatedInferResponse, ClientError> {
+        self.json(
+            self.http().post(self.url(&["v1", "infer"])).json(request),
+            "replicated inference response",
+        )
+    }
+
+    /// `GET /v1/evidence`: the fraud evidence the node found or received.
+    pub fn evidence(&self) -> Result<EvidenceList, ClientError> {
+        self.json(self.http().get(self.url(&["v1", "evidence"])), "evidence list")
     }
 
     /// `POST /v1/models/{reference}/compile`: compile a float model into an

@@ -24,13 +24,13 @@ pub const DOMAIN_NAME: &str = "Veris";
 pub const DOMAIN_VERSION: &str = "1";
 pub const RECEIPT_TYPE: &str = "Receipt(uint16 format,uint8 mode,bytes32 model,string engine,string engineVersion,bytes32 inputDigest,bytes32 outputDigest,address operator,uint64 timestampMs,bytes32 nonce)";
 
-fn word_u64(v: u64) -> [u8; 32] {
+pub(crate) fn word_u64(v: u64) -> [u8; 32] {
     let mut w = [0u8; 32];
     w[24..].copy_from_slice(&v.to_be_bytes());
     w
 }
 
-fn word_address(a: &[u8; 20]) -> [u8; 32] {
+pub(crate) fn word_address(a: &[u8; 20]) -> [u8; 32] {
     let mut w = [0u8; 32];
     w[12..].copy_from_slice(a);
     w

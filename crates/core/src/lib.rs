@@ -13,19 +13,27 @@
 //!   offline verification ([`verify`]); the zero-knowledge evidence of `zk`
 //!   receipts ([`zk_proof`]), checked by `veris-zk` through [`verify::ProofChecker`].
 //! - [`quant`]: the exact engine's input quantization rule.
+//! - Replicated execution: the [`job`] statement k operators sign alike,
+//!   [`quorum`] certificates of those that agreed, [`replicated`] receipts,
+//!   and [`fraud`] evidence against those that lied, all checkable offline.
 //!
 //! Every decoder here treats its input as hostile: sizes are bounded before
 //! allocation and every failure is a typed error.
 
 pub mod api;
+pub mod api_replicated;
 pub mod digest;
 pub mod eip712;
+pub mod fraud;
 pub mod id;
+pub mod job;
 pub mod key;
 pub mod model;
 pub mod quant;
+pub mod quorum;
 pub mod receipt;
 pub mod receipt_codec;
+pub mod replicated;
 pub mod spec;
 pub mod tensor;
 pub mod tensor_codec;

@@ -30,6 +30,8 @@ use crate::wire::announce::Announcement;
 pub const ANNOUNCE_TOPIC: &str = "veris/announce/1";
 /// Gossip topic of receipts.
 pub const RECEIPT_TOPIC: &str = "veris/receipts/1";
+/// Gossip topic of fraud evidence.
+pub const EVIDENCE_TOPIC: &str = "veris/evidence/1";
 
 /// Streams one connection may have open per request-response protocol.
 const MAX_STREAMS_PER_PROTOCOL: usize = 128;
@@ -103,7 +105,7 @@ fn behaviour(key: &Keypair, config: &NetConfig, limits: Arc<Limits>) -> Result<B
         addr: "gossipsub".into(),
         reason: e.to_string(),
     })?;
-    for topic in [ANNOUNCE_TOPIC, RECEIPT_TOPIC] {
+    for topic in [ANNOUNCE_TOPIC, RECEIPT_TOPIC, EVIDENCE_TOPIC] {
         gossip
             .subscribe(&gossipsub::IdentTopic::new(topic))
             .map_err(|e| NetError::Listen {

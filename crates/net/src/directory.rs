@@ -17,6 +17,15 @@ struct Entry {
     expires: Instant,
 }
 
+/// One peer's live announcement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Announced {
+    pub peer: PeerId,
+    pub models: Vec<ModelId>,
+    /// Inferences it runs at once (as it announced).
+    pub capacity: u32,
+}
+
 /// How a received announcement relates to what was known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Update {
@@ -74,6 +83,22 @@ impl Directory {
             .collect()
     }
 
+    /// Every live announcement: the peer, its models and its capacity.
+    pub fn live(&self, now: Instant) -> Vec<Announced> {
+        let mut live: Vec<Announced> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| e.expires > now)
+            .map(|(peer, e)| Announced {
+                peer: *peer,
+                models: e.announcement.models.clone(),
+                capacity: e.announcement.capacity,
+            })
+            .collect();
+        live.sort_by_key(|a| a.peer);
+        live
+    }
+
     pub fn forget(&mut self, peer: &PeerId) {
         self.entries.remove(peer);
     }
@@ -101,5 +126,8 @@ mod tests {
         assert!(d.providers(&m, t0 + Duration::from_secs(10)).is_empty());
         assert_eq!(d.update(peer, Announcement::new(4, 0, vec![]), t0), Update::Changed);
         assert!(d.providers(&m, t0).is_empty());
+        assert_eq!(d.live(t0).len(), 1);
+        assert_eq!(d.live(t0)[0].capacity, 0);
+        assert!(d.live(t0 + Duration::from_secs(10)).is_empty());
     }
 }

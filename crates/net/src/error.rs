@@ -38,6 +38,8 @@ pub enum NetError {
     TooManyFetches,
     #[error("invalid receipt: {0}")]
     InvalidReceipt(String),
+    #[error("invalid fraud evidence: {0}")]
+    InvalidEvidence(String),
     #[error("cannot publish: {0}")]
     Publish(String),
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use libp2p::{Multiaddr, PeerId};
-use veris_core::{Digest32, ModelId};
+use veris_core::{Address, Digest32, ModelId};
 
 use crate::hygiene::Offence;
 
@@ -48,6 +48,14 @@ pub enum NetEvent {
     ReceiptSeen {
         from: PeerId,
         id: Digest32,
+        bytes: Arc<[u8]>,
+    },
+    /// Valid fraud evidence arrived by gossip; `from` is the peer that
+    /// published it, `accused` the operator it is against.
+    EvidenceSeen {
+        from: PeerId,
+        id: Digest32,
+        accused: Address,
         bytes: Arc<[u8]>,
     },
     /// A peer was penalised; `score` is its score afterwards.

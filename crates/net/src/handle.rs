@@ -4,6 +4,7 @@ use libp2p::{Multiaddr, PeerId};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use veris_core::{Address, Digest32, ModelId};
 
+use crate::directory::Announced;
 use crate::error::NetError;
 use crate::event::NetEvent;
 use crate::wire::messages::InferRequest;
@@ -35,6 +36,7 @@ pub(crate) enum Command {
         reply: Reply<()>,
     },
     Providers(ModelId, Reply<Vec<PeerId>>),
+    Directory(Reply<Vec<Announced>>),
     Fetch {
         id: ModelId,
         providers: Vec<PeerId>,
@@ -46,6 +48,7 @@ pub(crate) enum Command {
         reply: Reply<Vec<u8>>,
     },
     PublishReceipt(Vec<u8>, Reply<Digest32>),
+    PublishEvidence(Vec<u8>, Reply<Digest32>),
     FetchReceipt {
         peer: PeerId,
         id: Digest32,
@@ -113,6 +116,12 @@ impl NetHandle {
         self.call(|r| Command::Providers(model, r)).await
     }
 
+    /// Every peer's live announcement (models and capacity), in peer order:
+    /// the network's model directory as this node knows it.
+    pub async fn directory(&self) -> Result<Vec<Announced>, NetError> {
+        self.call(Command::Directory).await
+    }
+
     /// Fetches blob `id` from the peers that provide it, verified chunk by
     /// chunk and as a whole against `id`. An interrupted fetch keeps its
     /// verified chunks, and calling again resumes it.
@@ -138,6 +147,12 @@ impl NetHandle {
     /// it; returns its id.
     pub async fn publish_receipt(&self, bytes: Vec<u8>) -> Result<Digest32, NetError> {
         self.call(|r| Command::PublishReceipt(bytes, r)).await
+    }
+
+    /// Checks encoded fraud evidence (JSON, verified offline) and gossips
+    /// it on `veris/evidence/1`; returns its id.
+    pub async fn publish_evidence(&self, bytes: Vec<u8>) -> Result<Digest32, NetError> {
+        self.call(|r| Command::PublishEvidence(bytes, r)).await
     }
 
     /// Asks `peer` for the receipt with id `id`; a receipt that does not

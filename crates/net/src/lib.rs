@@ -43,6 +43,7 @@
 //! | blobs | request-response `/veris/blob/1`: manifest, then 1 MiB chunks ([`manifest`], [`fetch`]) |
 //! | inference | request-response `/veris/infer/1`: model id + opaque body → output or error |
 //! | receipts | request-response `/veris/receipt/1` (by id); gossip topic `veris/receipts/1` |
+//! | fraud evidence | gossip topic `veris/evidence/1` (JSON, checked with `veris_core::fraud::verify_evidence`) |
 //! | announcements | gossip topic `veris/announce/1` ([`wire::announce`]) + DHT provider records |
 //!
 //! Every message has one canonical binary encoding ([`wire`]), is framed
@@ -105,8 +106,9 @@ pub mod protocol;
 pub mod provider;
 pub mod wire;
 
-pub use behaviour::{ANNOUNCE_TOPIC, RECEIPT_TOPIC};
+pub use behaviour::{ANNOUNCE_TOPIC, EVIDENCE_TOPIC, RECEIPT_TOPIC};
 pub use config::{ConfigError, Hygiene, Limits, NetConfig, RateLimits, Timing};
+pub use directory::Announced;
 pub use error::NetError;
 pub use event::{Discovery, NetEvent};
 pub use handle::{NetHandle, PeerInfo};

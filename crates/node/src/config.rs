@@ -49,6 +49,9 @@ pub struct NodeConfig {
     /// The node's home: model blobs, metadata and the operator key.
     pub home: PathBuf,
     pub limits: NodeLimits,
+    /// **For tests only**: perturb the outputs of every replicated job this
+    /// node runs (before signing them), to play a lying operator.
+    pub byzantine_outputs: bool,
 }
 
 impl NodeConfig {
@@ -57,6 +60,7 @@ impl NodeConfig {
         NodeConfig {
             home: home.into(),
             limits: NodeLimits::default(),
+            byzantine_outputs: false,
         }
     }
 }

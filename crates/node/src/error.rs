@@ -35,6 +35,8 @@ pub enum NodeError {
     ProofTimeout { seconds: u64 },
     #[error("peer network: {0}")]
     Peers(String),
+    #[error("no quorum: {0}")]
+    NoQuorum(String),
     #[error("the peer network is disabled on this node (started with --no-p2p)")]
     P2pDisabled,
     #[error("the serving peer refused the request ({code}): {message}")]
@@ -84,6 +86,7 @@ impl NodeError {
             NodeError::P2pDisabled => "p2p_disabled",
             NodeError::Peers(_) => "peer_unavailable",
             NodeError::Forwarded { code, .. } => code,
+            NodeError::NoQuorum(_) => "no_quorum",
             NodeError::Internal { .. } => "internal",
         }
     }
@@ -103,7 +106,7 @@ impl NodeError {
             | "not_provable" => 422,
             "inference_timeout" | "proof_timeout" => 504,
             "busy" | "p2p_disabled" => 503,
-            "peer_unavailable" => 502,
+            "peer_unavailable" | "no_quorum" => 502,
             "bad_request" | "invalid_reference" | "invalid_receipt" => 400,
             _ => 500,
         }

@@ -14,6 +14,10 @@
 //!   serves the hub's blobs and the node's inference to peers through
 //!   [`peer::ServiceProvider`] and announces the hub's models.
 //!
+//! - [`replicate`] runs `mode: replicated` inferences: one exact-engine job
+//!   on k distinct operators, a quorum certificate of those that agreed,
+//!   and fraud evidence ([`evidence`]) against those that did not.
+//!
 //! ## Limits
 //!
 //! Everything from outside is bounded by [`NodeLimits`]: request bodies
@@ -35,12 +39,14 @@ mod cache;
 mod compile;
 mod config;
 mod error;
+pub mod evidence;
 pub mod http;
 mod loaded;
 mod metrics;
 pub mod peer;
 mod pin;
 mod prove_queue;
+pub mod replicate;
 mod route;
 mod service;
 mod verify;

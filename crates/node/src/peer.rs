@@ -2,7 +2,9 @@
 //! the hub's model blobs and inference through the [`Service`], served to
 //! other Veris nodes.
 //!
-//! An inference request's body is the JSON of [`InferRequest`] (the same as
+//! A replicated job's body is the JSON of [`JobRequest`] (it has a
+//! `job_id`), answered by a signed job statement ([`crate::replicate`]).
+//! Any other inference request's body is the JSON of [`InferRequest`] (the same as
 //! `POST /v1/infer`), its answer the JSON of [`InferResponse`], whose receipt
 //! is signed by this node's operator key and verifies offline like any other.
 //! The request's model is the wire request's content id, whatever reference
@@ -22,6 +24,8 @@ use veris_core::api::{AddModelResponse, InferRequest, InferResponse};
 use veris_net::{NetConfig, NetError, NetHandle, Network, PeerId, Provider};
 
 use crate::error::NodeError;
+use crate::evidence::spawn_evidence_listener;
+use crate::replicate::JobRequest;
 use crate::service::Service;
 
 /// [`Provider`] over a node's [`Service`].
@@ -69,20 +73,30 @@ impl Provider for ServiceProvider {
     }
 
     fn infer(&self, _from: PeerId, request: veris_net::InferRequest) -> Result<Vec<u8>, String> {
-        let response = self.run(request)?;
-        serde_json::to_vec(&response).map_err(|e| format!("internal: cannot encode the response: {e}"))
+        let encoded = match serde_json::from_slice::<JobRequest>(&request.body) {
+            Ok(job) => {
+                let answer = self
+                    .service
+                    .run_job(request.model, job.job_id, job.inputs)
+                    .map_err(|e| format!("{}: {e}", e.code()))?;
+                serde_json::to_vec(&answer)
+            }
+            Err(_) => serde_json::to_vec(&self.run(request)?),
+        };
+        encoded.map_err(|e| format!("internal: cannot encode the response: {e}"))
     }
 }
 
 /// Starts the node's libp2p network with its operator key, serving `service`
 /// to peers, and announces every model in its hub with its inference
-/// capacity. The network runs on the current tokio runtime until the
+/// capacity; fraud evidence peers gossip is verified and stored. The network runs on the current tokio runtime until the
 /// returned handle is shut down or dropped.
 pub async fn start_network(service: Arc<Service>, config: NetConfig) -> Result<NetHandle, NodeError> {
     let provider = Arc::new(ServiceProvider::new(service.clone()));
     let net = Network::spawn(config, service.key(), provider)
         .await
         .map_err(|e| net_failure("start the peer network", e))?;
+    spawn_evidence_listener(service.clone(), &net);
     announce_models(&service, &net).await?;
     Ok(net)
 }

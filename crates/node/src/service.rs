@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use veris_core::api::{AddModelResponse, Health, InferRequest, InferResponse};
 use veris_core::{Address, Mode, ModelRecord, Nonce, OperatorKey, Receipt, Statement, TensorMap, Version};
 use veris_engine::{EngineLimits, FloatModel};
-use veris_store::{Hub, HubConfig, ModelRef, NewModel, load_or_create_key};
+use veris_store::{EvidenceStore, Hub, HubConfig, ModelRef, NewModel, load_or_create_key};
 
 use crate::cache::ModelCache;
 use crate::config::NodeConfig;
@@ -17,6 +17,7 @@ use crate::error::NodeError;
 use crate::loaded::{Loaded, ONNX_FORMAT};
 use crate::metrics::Metrics;
 use crate::prove_queue::ProveQueue;
+use crate::replicate::PeerLoads;
 use crate::zk::ProvingKeys;
 
 /// What to call a model being added.
@@ -32,6 +33,8 @@ pub struct AddModel {
 pub struct Service {
     config: NodeConfig,
     hub: Hub,
+    evidence: EvidenceStore,
+    peer_loads: Arc<PeerLoads>,
     key: OperatorKey,
     cache: ModelCache,
     in_flight: AtomicUsize,
@@ -64,7 +67,10 @@ impl Service {
         };
         let hub = Hub::open_with(&config.home, hub_config)?;
         let key = load_or_create_key(&config.home)?;
+        let evidence = EvidenceStore::open(&config.home)?;
         Ok(Service {
+            evidence,
+            peer_loads: Arc::default(),
             cache: ModelCache::new(config.limits.model_cache_entries),
             prove_queue: ProveQueue::start(1, config.limits.max_queued_proofs)?,
             proving_keys: ProvingKeys::default(),
@@ -179,14 +185,21 @@ impl Service {
         inputs: &serde_json::Value,
     ) -> Result<(TensorMap, TensorMap), NodeError> {
         let inputs = self.decode_inputs(model, inputs)?;
+        let outputs = self.run_tensors(model, &inputs)?;
+        Ok((inputs, outputs))
+    }
+
+    /// Runs `model` on decoded inputs, checked against its specs, within the node's limits.
+    pub(crate) fn run_tensors(&self, model: &Arc<Loaded>, inputs: &TensorMap) -> Result<TensorMap, NodeError> {
+        let specs = model.input_specs();
+        veris_core::spec::check_inputs(&specs, inputs, true)?;
         let limit = self.config.limits.max_concurrent_inferences;
         if self.in_flight.fetch_add(1, Ordering::AcqRel) >= limit {
             self.in_flight.fetch_sub(1, Ordering::AcqRel);
             return Err(NodeError::Busy { limit });
         }
         let _slot = Slot(&self.in_flight);
-        let outputs = model.run(inputs.clone(), self.config.limits.infer_timeout)?;
-        Ok((inputs, outputs))
+        model.run(inputs.clone(), self.config.limits.infer_timeout)
     }
 
     /// Runs a model and signs a receipt for the result. Float models give
@@ -248,6 +261,16 @@ impl Service {
 
     pub(crate) fn prove_queue(&self) -> &ProveQueue {
         &self.prove_queue
+    }
+
+    /// Where fraud evidence is kept.
+    pub(crate) fn evidence(&self) -> &EvidenceStore {
+        &self.evidence
+    }
+
+    /// Replicated jobs this node has in flight with each peer.
+    pub(crate) fn peer_loads(&self) -> &Arc<PeerLoads> {
+        &self.peer_loads
     }
 
     /// The hub (for compilation, which stores its result there).

@@ -21,8 +21,8 @@ impl Fixture {
     fn start(limits: NodeLimits) -> Self {
         let home = tempfile::tempdir().unwrap();
         let service = Service::open(NodeConfig {
-            home: home.path().into(),
             limits,
+            ..NodeConfig::new(home.path())
         })
         .unwrap();
         let node = RunningNode::start(Arc::new(service), "127.0.0.1:0".parse().unwrap()).unwrap();

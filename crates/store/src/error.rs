@@ -54,6 +54,9 @@ pub enum StoreError {
     #[error("model of {size} bytes exceeds the maximum of {max} bytes (raise the hub's max blob size to accept it)")]
     TooLarge { size: u64, max: u64 },
 
+    #[error("evidence file {path} is larger than {max} bytes")]
+    EvidenceTooLarge { path: PathBuf, max: u64 },
+
     #[error("no model matches `{reference}` (see the list of models)")]
     NotFound { reference: String },
 

@@ -20,6 +20,7 @@
 //!   hub.redb        model records (redb); its lock marks the home as in use
 //!   blobs/<cid>     one file per model, named by its content id
 //!   tmp/            temp files of writes in progress; emptied on open
+//!   evidence/<id>.json  fraud evidence the node recorded or received ([`EvidenceStore`])
 //!   operator.key    operator secret, 64 hex digits, mode 0600
 //! ```
 //!
@@ -80,6 +81,7 @@
 mod atomic;
 mod blobs;
 mod error;
+mod evidence;
 mod hub;
 mod keyfile;
 mod model_ref;
@@ -87,6 +89,7 @@ mod record;
 mod registry;
 
 pub use error::StoreError;
+pub use evidence::{EVIDENCE_DIR, EvidenceStore};
 pub use hub::{BLOBS_DIR, DB_FILE, DEFAULT_MAX_BLOB_SIZE, Hub, HubConfig, OpenReport, TMP_DIR};
 pub use keyfile::{KEY_FILE, key_path, load_key, load_or_create_key};
 pub use model_ref::{MAX_NAME_LEN, ModelRef, NameError, RefError, validate_name};

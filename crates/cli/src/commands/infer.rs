@@ -6,6 +6,8 @@ use std::fmt::Write as _;
 use serde_json::Value;
 use veris_core::Mode;
 use veris_core::api::{InferRequest, InferResponse};
+use veris_core::api_replicated::ReplicatedInferRequest;
+use veris_core::replicated::ReplicatedMode;
 
 use crate::args::InferArgs;
 use crate::backend::Backend;
@@ -15,6 +17,9 @@ use crate::progress::with_progress;
 
 pub fn run(backend: &dyn Backend, args: InferArgs, out: Printer) -> anyhow::Result<()> {
     let inputs: Value = read_json(&args.input, "a JSON inputs file")?;
+    if args.replicated {
+        return replicated(backend, args, inputs, out);
+    }
     let req = InferRequest {
         model: args.model.reference,
         inputs,
@@ -30,6 +35,40 @@ pub fn run(backend: &dyn Backend, args: InferArgs, out: Printer) -> anyhow::Resu
         write_atomic(path, &serde_json::to_vec_pretty(&response.receipt)?)?;
     }
     out.emit(&response, || text(&response, args.out.as_deref()))
+}
+
+/// `--replicated`: the job on k operators; the receipt is the replicated one.
+fn replicated(backend: &dyn Backend, args: InferArgs, inputs: Value, out: Printer) -> anyhow::Result<()> {
+    let response = backend.infer_replicated(ReplicatedInferRequest {
+        model: args.model.reference,
+        inputs,
+        mode: ReplicatedMode::Replicated,
+        k: args.k,
+        quorum: args.quorum,
+        embed_inputs: !args.no_embed_inputs,
+    })?;
+    if let Some(path) = &args.out {
+        write_atomic(path, &serde_json::to_vec_pretty(&response.receipt)?)?;
+    }
+    out.emit(&response, || {
+        let mut s = format!("model:      {}\n", response.model);
+        for (name, t) in &response.outputs {
+            let _ = writeln!(s, "{}", tensor_line(name, t));
+        }
+        for o in &response.outcomes {
+            let _ = writeln!(s, "operator {} {:?}: {}", o.operator, o.status, o.detail);
+        }
+        let signers = response.receipt.certificate.signers.len();
+        let _ = write!(
+            s,
+            "receipt:    {} (replicated, {signers} signatures)",
+            response.receipt_id
+        );
+        if let Some(path) = &args.out {
+            let _ = write!(s, "\n            written to {}", path.display());
+        }
+        s
+    })
 }
 
 fn text(r: &InferResponse, receipt_file: Option<&std::path::Path>) -> String {

@@ -1,11 +1,13 @@
 //! One module per command; each is written once against [`crate::backend::Backend`].
 
 mod bench;
+mod evidence;
 mod infer;
 mod model;
 mod node;
 mod quickstart;
 mod verify;
+mod verify_replicated;
 
 use crate::args::{Cli, Command, NodeCommand};
 use crate::backend;
@@ -19,6 +21,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Infer(args) => infer::run(backend::open(&cli.global)?.as_ref(), args, out),
         Command::Prove(args) => infer::run(backend::open(&cli.global)?.as_ref(), args.into(), out),
         Command::Verify(args) => verify::run(&cli.global, args, out),
+        Command::VerifyEvidence(args) => evidence::run(args, out),
         Command::Node(NodeCommand::Start(args)) => node::start(&cli.global, args, out),
         Command::Quickstart => quickstart::run(out),
         Command::Bench(args) => bench::run(args, out),

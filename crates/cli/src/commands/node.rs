@@ -6,15 +6,20 @@ use std::sync::Arc;
 
 use serde_json::json;
 use veris_node::net::NetConfig;
+use veris_node::{NodeConfig, Service};
 
 use crate::args::{Global, StartArgs};
 use crate::backend;
 use crate::output::Printer;
 
 pub fn start(global: &Global, args: StartArgs, out: Printer) -> anyhow::Result<()> {
-    let service = Arc::new(backend::open_service(global)?);
-    let operator = service.operator();
     let home = backend::home_dir(global)?;
+    let config = NodeConfig {
+        byzantine_outputs: args.byzantine_outputs,
+        ..NodeConfig::new(&home)
+    };
+    let service = Arc::new(Service::open(config)?);
+    let operator = service.operator();
     let p2p = (!args.no_p2p).then(|| NetConfig {
         listen: args.p2p_listen,
         bootstrap: args.bootstrap,

@@ -5,15 +5,17 @@
 use serde::Serialize;
 use serde_json::Value;
 use veris_core::api::VerifyRequest;
+use veris_core::replicated::is_replicated_json;
 use veris_core::verify::{Check, Report, verify_with};
 use veris_core::zk_proof::MAX_ZK_KEY_BYTES;
 use veris_core::{Digest32, ModelId, Receipt, TensorLimits};
 use veris_node::NodeLimits;
 use veris_zk::receipt::ZkChecker;
 
+use super::verify_replicated;
 use crate::args::{Global, VerifyArgs};
 use crate::backend;
-use crate::exit::VerificationFailed;
+use crate::exit::{VerificationFailed, bad_input, bad_input_from};
 use crate::files::{read_json, read_limited};
 use crate::output::{Printer, check_line};
 
@@ -26,7 +28,15 @@ struct Verdict<'a> {
 }
 
 pub fn run(global: &Global, args: VerifyArgs, out: Printer) -> anyhow::Result<()> {
-    let receipt: Receipt = read_json(&args.receipt, "a Veris receipt")?;
+    let document: Value = read_json(&args.receipt, "a Veris receipt")?;
+    if is_replicated_json(&document) {
+        return verify_replicated::run(&args, document, out);
+    }
+    if args.operators.is_some() || args.quorum.is_some() {
+        return Err(bad_input("--operators and --quorum apply to replicated receipts only"));
+    }
+    let receipt: Receipt = serde_json::from_value(document)
+        .map_err(|e| bad_input_from(format!("{} is not a Veris receipt", args.receipt.display()), e))?;
     // Offline checks run here, whatever the backend: they need no trust in a
     // node, except for the verifying key of a zk receipt when none is given.
     let checker = ZkChecker {
@@ -51,13 +61,18 @@ pub fn run(global: &Global, args: VerifyArgs, out: Printer) -> anyhow::Result<()
         let remote = backend.verify(req, model_file.as_deref())?;
         merge(&mut report, remote);
     }
+    conclude(&report, out)
+}
+
+/// Prints the report and fails with [`VerificationFailed`] unless every check passed.
+pub(crate) fn conclude(report: &Report, out: Printer) -> anyhow::Result<()> {
     let ok = report.ok();
     let doc = Verdict {
         ok,
         receipt_id: report.receipt_id,
         checks: &report.checks,
     };
-    out.emit(&doc, || text(&report))?;
+    out.emit(&doc, || text(report))?;
     if ok {
         Ok(())
     } else {

@@ -8,5 +8,6 @@ mod models;
 mod network;
 mod quickstart;
 mod remote;
+mod replicated;
 mod verify;
 mod zk;

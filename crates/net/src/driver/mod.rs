@@ -12,6 +12,7 @@
 //! - [`gossip`]: announcements and receipts on gossipsub.
 
 mod discovery;
+mod evidence;
 mod fetching;
 mod gossip;
 mod rpc;
@@ -207,10 +208,16 @@ impl Driver {
                 let _ = reply.send(self.announce(models, capacity));
             }
             Command::Providers(model, reply) => self.find_providers(model, reply),
+            Command::Directory(reply) => {
+                let _ = reply.send(Ok(self.directory.live(Instant::now())));
+            }
             Command::Fetch { id, providers, reply } => self.start_fetch(id, providers, reply),
             Command::Infer { peer, request, reply } => self.send_infer(peer, request, reply),
             Command::PublishReceipt(bytes, reply) => {
                 let _ = reply.send(self.publish_receipt(bytes));
+            }
+            Command::PublishEvidence(bytes, reply) => {
+                let _ = reply.send(self.publish_evidence(bytes));
             }
             Command::FetchReceipt { peer, id, reply } => self.send_receipt_request(peer, id, reply),
             Command::Shutdown => {}

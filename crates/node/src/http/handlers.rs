@@ -9,14 +9,18 @@ use axum::body::Body;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde_json::Value;
 use veris_core::ModelId;
 use veris_core::api::{CompileRequest, InferRequest, ModelList, VerifyRequest};
+use veris_core::api_replicated::ReplicatedInferRequest;
+use veris_core::replicated::is_replicated_json;
 use veris_store::StoreError;
 
 use super::body::{read_json, read_limited};
 use super::error::ApiError;
 use super::network::PeerNetwork;
 use crate::error::NodeError;
+use crate::replicate::infer_replicated;
 use crate::route::forward_infer;
 use crate::service::{AddModel, Service};
 
@@ -139,13 +143,27 @@ pub async fn remove_model(State(s): Shared, Path(reference): Path<String>) -> Re
 }
 
 /// Runs the model here, or, for a model id this hub does not hold, on a
-/// peer that provides it ([`crate::route`]).
+/// peer that provides it ([`crate::route`]); with `"mode": "replicated"`,
+/// on k operators ([`crate::replicate`]).
 pub async fn infer(
     State(s): Shared,
     Extension(PeerNetwork(net)): Extension<PeerNetwork>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let req: InferRequest = read_json(body, s.config().limits.max_body_bytes as u64).await?;
+    let bytes = read_limited(body, s.config().limits.max_body_bytes as u64).await?;
+    // The plain request is decoded first, so that its path pays nothing for
+    // the replicated one (whose `mode` it refuses).
+    let req: InferRequest = match serde_json::from_slice(&bytes) {
+        Ok(req) => req,
+        Err(e) => match serde_json::from_slice::<Value>(&bytes) {
+            Ok(value) if is_replicated_json(&value) => {
+                let req: ReplicatedInferRequest = serde_json::from_value(value)
+                    .map_err(|e| NodeError::BadRequest(format!("invalid JSON body: {e}")))?;
+                return Ok(Json(infer_replicated(s, net, req).await?).into_response());
+            }
+            _ => return Err(NodeError::BadRequest(format!("invalid JSON body: {e}")).into()),
+        },
+    };
     if let Some(net) = net
         && let Ok(id) = req.model.parse::<ModelId>()
     {
@@ -160,6 +178,11 @@ pub async fn infer(
         }
     }
     Ok(Json(blocking(s, move |s| s.infer(req)).await?).into_response())
+}
+
+/// `GET /v1/evidence`: the fraud evidence this node found or received.
+pub async fn evidence(State(s): Shared) -> Result<Response, ApiError> {
+    Ok(Json(blocking(s, |s| s.list_evidence()).await?).into_response())
 }
 
 pub async fn verify(State(s): Shared, body: Body) -> Result<Response, ApiError> {

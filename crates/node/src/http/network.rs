@@ -1,8 +1,11 @@
 //! `GET /v1/network/peers`: this node's peer id and listen addresses, and
-//! the peers its libp2p network knows. A node started without the peer
-//! network answers `503 p2p_disabled`. Also the middleware that
-//! re-announces the hub's models after a request changed them.
+//! the peers its libp2p network knows; `GET /v1/network/models`: every
+//! model announced on the network (and held here), with its providers and
+//! their announced capacity. A node started without the peer network
+//! answers `503 p2p_disabled`. Also the middleware that re-announces the
+//! hub's models after a request changed them.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
@@ -71,6 +74,64 @@ pub async fn peers(Extension(PeerNetwork(net)): Extension<PeerNetwork>) -> Resul
             })
             .collect(),
     }))
+}
+
+#[derive(Debug, Serialize)]
+pub struct NetworkModels {
+    pub models: Vec<NetworkModel>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NetworkModel {
+    pub id: ModelId,
+    /// Whether this node's hub holds it.
+    pub local: bool,
+    /// Peers whose live announcement lists it (this node excluded).
+    pub providers: Vec<ProviderBody>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProviderBody {
+    pub peer_id: String,
+    pub operator: Option<String>,
+    /// Inferences the peer runs at once, as it announced.
+    pub capacity: u32,
+}
+
+pub async fn models(
+    State(service): State<Arc<Service>>,
+    Extension(PeerNetwork(net)): Extension<PeerNetwork>,
+) -> Result<Json<NetworkModels>, ApiError> {
+    let net = net.ok_or(ApiError(NodeError::P2pDisabled))?;
+    let announced = net.directory().await.map_err(unavailable)?;
+    let local: Vec<ModelId> = tokio::task::spawn_blocking(move || service.list_models())
+        .await
+        .map_err(|e| NodeError::Internal {
+            action: "list its models",
+            reason: e.to_string(),
+        })??
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    let mut by_model: BTreeMap<ModelId, Vec<ProviderBody>> = local.iter().map(|id| (*id, Vec::new())).collect();
+    for a in announced {
+        for model in a.models {
+            by_model.entry(model).or_default().push(ProviderBody {
+                peer_id: a.peer.to_string(),
+                operator: veris_net::identity::address_of(&a.peer).ok().map(|o| o.to_string()),
+                capacity: a.capacity,
+            });
+        }
+    }
+    let models = by_model
+        .into_iter()
+        .map(|(id, providers)| NetworkModel {
+            local: local.contains(&id),
+            id,
+            providers,
+        })
+        .collect();
+    Ok(Json(NetworkModels { models }))
 }
 
 /// After a successful request that adds, compiles or removes a model, the
