@@ -2,7 +2,7 @@
 # A local Veris network: N nodes as separate processes on loopback.
 #
 #   scripts/local-network.sh start [N]   # N nodes (default 4), node 0 is everyone's bootstrap peer
-#   scripts/local-network.sh demo        # publish on node 0, pin everywhere, routed and replicated inference
+#   scripts/local-network.sh demo        # publish on node 0, pin on the others but the last, routed and replicated inference
 #   scripts/local-network.sh stop        # stop every node (SIGTERM, graceful)
 #
 # Homes, logs and nodes.txt (one "index url peer_id" line per node) live in
@@ -101,6 +101,16 @@ cmd_demo() {
   say "node $last routes an inference for $exact (it does not hold the model)"
   "$bin" --node "$(url_of "$last")" infer "$exact" --input "$dir/input.json" --out "$dir/routed.json"
   "$bin" verify "$dir/routed.json"
+  if [[ "$count" -ge 3 ]]; then
+    say "node 0 runs the job on 3 operators (replicated, quorum 2)"
+    "$bin" --node "$first_url" infer "$exact" --input "$dir/input.json" --replicated --k 3 --out "$dir/replicated.json"
+    local operators=()
+    for i in 0 1 2; do
+      operators+=("$(python3 -c "import json,sys,urllib.request; print(json.load(urllib.request.urlopen(sys.argv[1] + '/healthz'))['operator'])" "$(url_of "$i")")")
+    done
+    say "checking the quorum certificate against the operators of nodes 0–2"
+    "$bin" verify "$dir/replicated.json" --operators "$(IFS=,; echo "${operators[*]}")" --quorum 2
+  fi
 }
 
 case "${1:-}" in
