@@ -172,15 +172,13 @@ fn linear_key(op: usize, l: &Linear) -> Result<LinearKey, SetupError> {
 
 fn conv_key(op: usize, c: &Conv) -> Result<ConvKey, SetupError> {
     let refuse = |what: &str| Err(SetupError::NotYetProvable(format!("op {op} (Conv): {what}")));
-    if c.group != 1 {
-        return refuse("grouped convolutions");
-    }
     if c.window.ceil_mode {
         return refuse("ceil_mode");
     }
     let k = u32::try_from(c.k()).map_err(|_| SetupError::NotYetProvable(format!("op {op}: conv too large")))?;
     Ok(ConvKey {
         c_in: c.c_in,
+        group: c.group,
         window: window_key(&c.window),
         channels: channel_key(op, [k, c.c_out], c.relu, &c.weights, &c.bias, &c.requant)?,
     })

@@ -4,6 +4,7 @@
 //! engine's own output; a malicious prover is rejected in every conv and
 //! pool layer; mutated proof bytes are rejected.
 
+use veris_engine::exact::ExactOp;
 use veris_zk::infer::prove::prove;
 use veris_zk::infer::setup::setup;
 use veris_zk::infer::{Stage, VerifyingKey, VkLimits, verify_bytes};
@@ -56,8 +57,10 @@ fn lenet_proves_held_out_images_end_to_end() {
 #[test]
 fn random_small_cnns_prove_and_verify() {
     let mut rng = Rng(2024);
-    for case in 0..10 {
+    let mut grouped = 0;
+    for case in 0..12 {
         let (model, shape) = random_cnn(&mut rng);
+        grouped += usize::from(is_grouped(&model));
         let (pk, vk) = setup::<H>(&model, PcsParams::default()).unwrap_or_else(|e| panic!("case {case}: setup: {e}"));
         let input = random_input(&mut rng, &shape);
         let proved = prove(&pk, &model, &input).unwrap_or_else(|e| panic!("case {case}: prove: {e}"));
@@ -71,6 +74,30 @@ fn random_small_cnns_prove_and_verify() {
             "case {case}: altered output"
         );
     }
+    assert!(grouped >= 3, "only {grouped} cases with a grouped conv");
+}
+
+fn is_grouped(model: &veris_engine::exact::ExactModel) -> bool {
+    model
+        .ops()
+        .iter()
+        .any(|op| matches!(op, ExactOp::Conv(c) if c.group > 1))
+}
+
+#[test]
+fn malicious_prover_on_a_grouped_cnn_is_rejected() {
+    let mut rng = Rng(77);
+    let (model, shape) = loop {
+        let (m, s) = random_cnn(&mut rng);
+        if is_grouped(&m) {
+            break (m, s);
+        }
+    };
+    let (pk, vk) = setup::<H>(&model, PcsParams::default()).expect("setup");
+    let input = random_input(&mut rng, &shape);
+    let convs = |w: &LayerWitness| matches!(w, LayerWitness::Conv(_));
+    let runs = never_accepted_in(&model, &input, &pk, &vk, convs);
+    assert!(runs >= 2 * (CONV_TAMPERS.len() - 1), "only {runs} tampered runs");
 }
 
 #[test]
