@@ -6,7 +6,8 @@
 //!
 //! Supported programs (v1): 8-bit chains of `Linear` and `Conv` (any groups,
 //! strides, dilations and pads; with or without fused ReLU),
-//! `AveragePool` with a constant window count, `Relu`, `Reshape` and
+//! `AveragePool` with a constant window count, `GlobalAveragePool` (as the
+//! whole-plane average pool), `Relu`, `Reshape` and
 //! `Flatten`, with one input and one output; anything else is refused at
 //! setup with a typed "not yet provable" error.
 //!
@@ -65,6 +66,8 @@ mod window_grouped;
 pub mod prove;
 #[cfg(feature = "prover")]
 pub mod setup;
+#[cfg(feature = "prover")]
+mod setup_cnn;
 #[cfg(feature = "prover")]
 mod tables;
 #[cfg(feature = "prover")]
