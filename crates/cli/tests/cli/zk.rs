@@ -140,3 +140,32 @@ fn a_node_proves_and_vouches_for_its_keys() {
     assert_eq!(doc["verifying_key"], compiled["model"]["verifying_key"]);
     node.stop();
 }
+
+#[test]
+fn a_cnn_proves_and_verifies_through_the_cli() {
+    let models = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/lenet");
+    let h = Home::new();
+    h.veris(&["model", "add", &format!("{models}/lenet.onnx"), "--name", "lenet"])
+        .ok();
+    let compiled = h
+        .veris(&[
+            "--json",
+            "model",
+            "compile",
+            "lenet",
+            "--calibration",
+            &format!("{models}/calibration.json"),
+        ])
+        .json();
+    assert!(compiled["model"]["verifying_key"].is_string(), "{compiled}");
+    let samples: Value = serde_json::from_slice(&std::fs::read(format!("{models}/samples.json")).unwrap()).unwrap();
+    let input = h.write_json("input.json", &samples[0]["input"]);
+    let proof = h.file("proof.json");
+    let text = h
+        .veris(&["prove", "lenet-int8", "--input", p(&input), "--out", p(&proof)])
+        .ok()
+        .to_string();
+    assert!(text.contains(&format!("prediction: {}", samples[0]["label"])), "{text}");
+    let text = h.veris(&["verify", p(&proof)]).ok().to_string();
+    assert!(text.contains("✓ proof: zero-knowledge proof verified"), "{text}");
+}

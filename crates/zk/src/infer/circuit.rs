@@ -89,7 +89,7 @@ impl RequantLayer {
     pub fn channel_vars(&self) -> (usize, usize) {
         match self.kind {
             Kind::Pool => (0, 0),
-            Kind::Linear | Kind::Conv => self.out.channel_vars(),
+            Kind::Linear | Kind::Conv | Kind::GroupedConv => self.out.channel_vars(),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! The verifying-key stages of the CNN ops: `Conv` (one group) and
+//! The verifying-key stages of the CNN ops: `Conv` (with groups) and
 //! `AveragePool` (constant window count), their windows, shape rules,
 //! invariants and encodings (`docs/proof-system.md` §9.8).
 //!
@@ -86,14 +86,17 @@ impl WindowKey {
     }
 }
 
-/// A 2-D convolution with one group: `[N, c_in, H, W] → [N, n, OH, OW]`.
-/// `channels` holds the per-output-channel part exactly as for a linear
-/// layer with `k = c_in·kh·kw` (bias, requantizer, ReLU flag, bound `B`);
-/// the weights `w[m][(c·kh + i)·kw + j]` are committed, not listed.
+/// A 2-D convolution `[N, c_in, H, W] → [N, n, OH, OW]` in `group` groups:
+/// output channel `m` reads input channels `γ·c_in/g + c`, `γ = m / (n/g)`,
+/// `c < c_in/g`. `channels` holds the per-output-channel part exactly as for
+/// a linear layer with `k = (c_in/g)·kh·kw` (bias, requantizer, ReLU flag,
+/// bound `B`); the weights `w[m][(c·kh + i)·kw + j]` are committed, not listed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ConvKey {
     /// Input channels.
     pub c_in: u32,
+    /// Groups `g ≥ 1` (dividing `c_in` and `n`).
+    pub group: u32,
     /// The window (stride, dilation, padding).
     pub window: WindowKey,
     /// Output channels, bias, requantizers, ReLU flag and accumulator bound.
@@ -123,11 +126,22 @@ impl PoolKey {
     }
 }
 
+impl ConvKey {
+    /// Input channels per group.
+    pub fn group_channels(&self) -> u32 {
+        self.c_in / self.group.max(1)
+    }
+}
+
 pub(crate) fn check_conv(c: &ConvKey) -> Result<(), String> {
     c.window.check()?;
-    let k = u64::from(c.c_in) * c.window.taps();
-    if c.c_in == 0 || k != u64::from(c.channels.k) {
-        return Err(format!("conv: k = {} is not c_in·kh·kw = {k}", c.channels.k));
+    let g = c.group;
+    if g == 0 || c.c_in == 0 || !c.c_in.is_multiple_of(g) || !c.channels.n.is_multiple_of(g) {
+        return Err(format!("conv: {} → {} channels in {g} groups", c.c_in, c.channels.n));
+    }
+    let k = u64::from(c.group_channels()) * c.window.taps();
+    if k != u64::from(c.channels.k) {
+        return Err(format!("conv: k = {} is not (c_in/g)·kh·kw = {k}", c.channels.k));
     }
     Ok(())
 }

@@ -11,7 +11,7 @@
 //!     3 Relu
 //!     4 Reshape: u8 rank ‖ rank × i64
 //!     5 Flatten: i64 axis
-//!     6 Conv:    u32 c_in ‖ window ‖ the Linear fields (k = c_in·kh·kw, n = c_out)
+//!     6 Conv:    u32 c_in ‖ u32 group ‖ window ‖ the Linear fields (k = (c_in/group)·kh·kw, n = c_out)
 //!     8 AvgPool: window ‖ u32 M ‖ u8 s
 //! window = 10 × u32: kernel [2] ‖ strides [2] ‖ dilations [2] ‖ pads [4] (top, left, bottom, right)
 //! ```
@@ -166,6 +166,7 @@ fn write_stage(w: &mut Writer, stage: &Stage) {
         Stage::Conv(c) => {
             w.u8(6);
             w.u32(c.c_in);
+            w.u32(c.group);
             c.window.write(w);
             write_linear(w, &c.channels);
         }
@@ -215,10 +216,15 @@ fn read_stage(r: &mut Reader<'_>, channels: &mut usize, max_channels: usize) -> 
     match r.u8()? {
         1 => Ok(Stage::Linear(read_linear(r, channels, max_channels)?)),
         6 => {
-            let c_in = r.u32()?;
+            let (c_in, group) = (r.u32()?, r.u32()?);
             let window = WindowKey::read(r)?;
             let channels = read_linear(r, channels, max_channels)?;
-            Ok(Stage::Conv(ConvKey { c_in, window, channels }))
+            Ok(Stage::Conv(ConvKey {
+                c_in,
+                group,
+                window,
+                channels,
+            }))
         }
         8 => Ok(Stage::AvgPool(read_pool(r)?)),
         3 => Ok(Stage::Relu),

@@ -4,9 +4,10 @@
 //! program, `docs/exact-semantics.md`) maps a public quantized input to a
 //! public quantized output. Specified in `docs/proof-system.md` §9.
 //!
-//! Supported programs (v1): 8-bit chains of `Linear` and `Conv` (one group,
-//! any strides, dilations and pads; with or without fused ReLU),
-//! `AveragePool` with a constant window count, `Relu`, `Reshape` and
+//! Supported programs (v1): 8-bit chains of `Linear` and `Conv` (any groups,
+//! strides, dilations and pads; with or without fused ReLU),
+//! `AveragePool` with a constant window count, `GlobalAveragePool` (as the
+//! whole-plane average pool), `Relu`, `Reshape` and
 //! `Flatten`, with one input and one output; anything else is refused at
 //! setup with a typed "not yet provable" error.
 //!
@@ -59,11 +60,14 @@ pub mod statement;
 pub mod verify;
 mod walk;
 mod window;
+mod window_grouped;
 
 #[cfg(feature = "prover")]
 pub mod prove;
 #[cfg(feature = "prover")]
 pub mod setup;
+#[cfg(feature = "prover")]
+mod setup_cnn;
 #[cfg(feature = "prover")]
 mod tables;
 #[cfg(feature = "prover")]

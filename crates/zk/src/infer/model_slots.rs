@@ -5,7 +5,7 @@
 //! | stage | weights | `Ltab`, `Utab` |
 //! |---|---|---|
 //! | Linear `k → n` | `2^nv × 2^kv`, entry `(j, p)` | `2^nv · 256` each |
-//! | Conv `c_in → n`, `kh × kw` | `2^nv × 2^(cv+iv+jv)`, entry `(m, (c, i, j))`, each kernel axis padded on its own | `2^nv · 256` each |
+//! | Conv `c_in → n`, `kh × kw`, `g` groups | `2^nv × 2^(cv+iv+jv)`, entry `(m, (c, i, j))`, `c < c_in/g`, each kernel axis padded on its own | `2^nv · 256` each |
 //! | AvgPool | — | `256` each (one function for every element) |
 
 use super::VALUE_VARS;
@@ -33,10 +33,10 @@ pub(crate) struct ModelLayout {
     pub layers: Vec<ModelSlots>,
 }
 
-/// The variables of a conv kernel index `(c, i, j)`: `[cv, iv, jv]`.
+/// The variables of a conv kernel index `(c, i, j)`, `c < c_in/g`: `[cv, iv, jv]`.
 pub(crate) fn kernel_vars(c: &ConvKey) -> [usize; 3] {
     [
-        ceil_log2(c.c_in as usize),
+        ceil_log2(c.group_channels() as usize),
         ceil_log2(c.window.kernel[0] as usize),
         ceil_log2(c.window.kernel[1] as usize),
     ]

@@ -7,13 +7,13 @@
 
 use thiserror::Error;
 use veris_core::spec::Dim;
-use veris_engine::exact::{AvgPool, Bits, Conv, ExactModel, ExactOp, Linear, Requant};
+use veris_engine::exact::{Bits, ExactModel, ExactOp, Linear, Requant};
 
 use super::circuit::Circuit;
 use super::error::StatementError;
 use super::key::{Boundary, InputDim, LinearKey, RequantParams, Stage, VerifyingKey};
-use super::key_cnn::{ConvKey, PoolKey, WindowKey};
 use super::model_slots::model_layout;
+use super::setup_cnn::{conv_key, global_pool_key, pool_key};
 use super::tables::{RequantTables, conv_tables, linear_tables, pool_tables};
 use super::{MAX_ACC_BOUND, SEMANTICS_VERSION};
 use crate::error::ProverError;
@@ -74,7 +74,8 @@ pub fn setup<H: Hasher>(model: &ExactModel, params: PcsParams) -> Result<(Prover
         let t = match (op, stage) {
             (ExactOp::Linear(l), Stage::Linear(key)) => linear_tables(l, key),
             (ExactOp::Conv(c), Stage::Conv(key)) => conv_tables(c, key),
-            (ExactOp::AvgPool(p), Stage::AvgPool(key)) => pool_tables(p, key),
+            (ExactOp::AvgPool(p), Stage::AvgPool(key)) => pool_tables(p.requant, key),
+            (ExactOp::GlobalAvgPool(p), Stage::AvgPool(key)) => pool_tables(p.requant, key),
             _ => continue,
         };
         let s = slots.next().expect("model slots per requantized stage");
@@ -143,6 +144,7 @@ fn stages_of(model: &ExactModel) -> Result<Vec<Stage>, SetupError> {
     let base = (model.inputs().len() + model.consts().len()) as u32;
     let mut current = 0u32;
     let mut stages = Vec::with_capacity(model.ops().len());
+    let mut shapes = None;
     for (i, op) in model.ops().iter().enumerate() {
         if op.operands() != [current] {
             return refuse(format!(
@@ -157,6 +159,7 @@ fn stages_of(model: &ExactModel) -> Result<Vec<Stage>, SetupError> {
             ExactOp::Flatten { axis, .. } => Stage::Flatten(*axis),
             ExactOp::Conv(c) => Stage::Conv(conv_key(i, c)?),
             ExactOp::AvgPool(p) => Stage::AvgPool(pool_key(p)?),
+            ExactOp::GlobalAvgPool(p) => Stage::AvgPool(global_pool_key(model, i, p, &mut shapes)?),
             other => return refuse(format!("op {i} ({})", other.name())),
         });
         current = base + i as u32;
@@ -188,49 +191,8 @@ fn linear_key(op: usize, l: &Linear) -> Result<LinearKey, SetupError> {
     channel_key(op, [l.k, l.n], l.relu, &l.weights, &l.bias, &l.requant)
 }
 
-fn conv_key(op: usize, c: &Conv) -> Result<ConvKey, SetupError> {
-    let refuse = |what: &str| Err(SetupError::NotYetProvable(format!("op {op} (Conv): {what}")));
-    if c.group != 1 {
-        return refuse("grouped convolutions");
-    }
-    if c.window.ceil_mode {
-        return refuse("ceil_mode");
-    }
-    let k = u32::try_from(c.k()).map_err(|_| SetupError::NotYetProvable(format!("op {op}: conv too large")))?;
-    Ok(ConvKey {
-        c_in: c.c_in,
-        window: window_key(&c.window),
-        channels: channel_key(op, [k, c.c_out], c.relu, &c.weights, &c.bias, &c.requant)?,
-    })
-}
-
-fn pool_key(p: &AvgPool) -> Result<PoolKey, SetupError> {
-    let padded = p.window.pads.iter().any(|&v| v > 0);
-    if p.window.ceil_mode || (padded && !p.count_include_pad) {
-        return Err(SetupError::NotYetProvable(
-            "an AveragePool whose window count varies (ceil_mode, or padding not counted)".into(),
-        ));
-    }
-    Ok(PoolKey {
-        window: window_key(&p.window),
-        requant: RequantParams {
-            multiplier: p.requant.multiplier,
-            shift: p.requant.shift,
-        },
-    })
-}
-
-fn window_key(w: &veris_engine::exact::window::Window2d) -> WindowKey {
-    WindowKey {
-        kernel: w.kernel,
-        strides: w.strides,
-        dilations: w.dilations,
-        pads: w.pads,
-    }
-}
-
 /// The per-channel part of a linear map `k → n` (Linear, or Conv with `k = c_in·kh·kw`).
-fn channel_key(
+pub(crate) fn channel_key(
     op: usize,
     [k, n]: [u32; 2],
     relu: bool,

@@ -13,7 +13,7 @@
 //! `L > U`, for values `g` never takes). Every threshold lies in `[−B − 1, B + 1]`.
 //! `g` is evaluated with the engine's own requantizer, never re-implemented.
 
-use veris_engine::exact::{AvgPool, Conv, Linear, Requant, rq_div};
+use veris_engine::exact::{Conv, Linear, Requant, rq_div};
 
 use super::circuit::ceil_log2;
 use super::key::LinearKey;
@@ -94,9 +94,9 @@ pub(crate) fn conv_tables(c: &Conv, key: &ConvKey) -> RequantTables {
 }
 
 /// An average pool's tables: one function `sat(rq_div(S, kh·kw))` for every element.
-pub(crate) fn pool_tables(p: &AvgPool, key: &PoolKey) -> RequantTables {
+pub(crate) fn pool_tables(requant: Requant, key: &PoolKey) -> RequantTables {
     let taps = key.window.taps() as i64;
-    let g = |a: i64| rq_div(p.requant, a, taps).clamp(i128::from(QMIN), i128::from(QMAX)) as i64;
+    let g = |a: i64| rq_div(requant, a, taps).clamp(i128::from(QMIN), i128::from(QMAX)) as i64;
     let (lower, upper) = thresholds(g, key.acc_bound() as i64);
     RequantTables {
         weights: Vec::new(),

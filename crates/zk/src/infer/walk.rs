@@ -20,8 +20,10 @@ use super::statement::element_count;
 pub(crate) enum Kind {
     /// Matmul sumcheck.
     Linear,
-    /// Kernel sumcheck, then window sumcheck.
+    /// Kernel sumcheck, then window sumcheck (one group).
     Conv,
+    /// Kernel sumcheck over `(m, k)`, then window sumcheck over `(c, h, w)` (several groups).
+    GroupedConv,
     /// Window sumcheck with unit taps.
     Pool,
 }
@@ -186,10 +188,10 @@ pub(crate) fn walk(stages: &[Stage], input_shape: &[usize]) -> Result<(Vec<Proto
                 let (input, out) = window_out(stage_index, stage, &shape)?;
                 connect(&mut protos, current, Layout::Grid(input), stage_index)?;
                 shape = out.dims.to_vec();
-                let kind = if matches!(stage, Stage::Conv(_)) {
-                    Kind::Conv
-                } else {
-                    Kind::Pool
+                let kind = match stage {
+                    Stage::Conv(c) if c.group > 1 => Kind::GroupedConv,
+                    Stage::Conv(_) => Kind::Conv,
+                    _ => Kind::Pool,
                 };
                 Some(Proto::Requant {
                     stage: stage_index,

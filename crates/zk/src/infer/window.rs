@@ -7,6 +7,7 @@
 //! | Linear | `Σ_p X(r_row, p)·W(r_col, p)` (`kv`, 2 → `X, W`) |
 //! | Conv | `Σ_k W(r_m, k)·I(r_pix, k)` (`cv+iv+jv`, 2 → `W, I`), then `I = Σ_{h,w} X(r_n, ρ_c, h, w)·S_H(h)·S_W(w)` (`hv+wv`, 3 → `X`) |
 //! | AvgPool | `Σ_{h,w} X(r_n, r_c, h, w)·S_H(h)·S_W(w)` with unit taps (`hv+wv`, 3 → `X`) |
+//! | grouped Conv | over `(m, k)` (`nv+kv`, 3 → `W, Î`), then over `(c, h, w)` (4 → `X`), see [`super::window_grouped`] |
 //!
 //! `I` is the im2col matrix, never committed: a virtual polynomial whose
 //! claim the window sumcheck reduces to one on `X`. The selectors `S_H`,
@@ -19,6 +20,7 @@ use super::key::Stage;
 use super::layout::{AxisMap, Grid, Layout, tap_weights};
 use super::proof::Step;
 use super::walk::Kind;
+use super::window_grouped::verify_grouped;
 use crate::error::VerifyError;
 use crate::field::{E, Field};
 use crate::hash::Hasher;
@@ -79,6 +81,17 @@ pub(crate) fn step_shapes(l: &RequantLayer) -> Vec<StepShape> {
             ]
         }
         Kind::Pool => vec![step(window_vars(&l.in_layout), 3, 1, b"inference/window-eval")],
+        Kind::GroupedConv => {
+            let weights = l.model.weights.map_or(0, |w| w.log_size);
+            let channels = match l.in_layout {
+                Layout::Grid(g) => g.vars[1],
+                Layout::Matrix(_) => 0,
+            };
+            vec![
+                step(weights, 3, 2, b"inference/kernel-evals"),
+                step(channels + window_vars(&l.in_layout), 4, 1, b"inference/window-eval"),
+            ]
+        }
     }
 }
 
@@ -138,6 +151,7 @@ pub(crate) fn verify_reduction<H: Hasher>(
         Ok((sub.point, sub.value))
     };
     match l.kind {
+        Kind::GroupedConv => verify_grouped(t, sink, stage, l, r, target, steps, &shapes),
         Kind::Linear => {
             let Layout::Matrix(d) = l.out else {
                 return Err(VerifyError::FinalClaim("linear layer without a matrix"));

@@ -11,6 +11,8 @@ use super::layout::{AxisMap, Layout, tap_weights};
 use super::proof::Step;
 use super::walk::Kind;
 use super::window::{axis_maps, grids, step_shapes, window_of};
+use super::window_grouped::conv_key;
+use super::window_grouped::prover::prove_grouped;
 use crate::error::{ProverError, VerifyError};
 use crate::field::{E, F, Field};
 use crate::hash::Hasher;
@@ -133,6 +135,22 @@ pub(crate) fn prove_reduction<H: Hasher>(
             let sw_ext = (0..1usize << (hv + wv)).map(|i| sw[i & ((1 << wv) - 1)]).collect();
             let (sigma, evals) = run(t, shapes.len() - 1, vec![xr, sh_ext, sw_ext], claim, &[0])?;
             sink_ok(sink.input(l, &[part(0), &channel_point, &sigma].concat(), evals[0]));
+        }
+        (Kind::GroupedConv, _) => {
+            let bad = |_| ProverError::InvalidInput {
+                what: "grouped conv",
+                detail: "circuit and key disagree".into(),
+            };
+            let (input, out) = grids(l).map_err(bad)?;
+            let key = conv_key(stage).map_err(bad)?;
+            let maps = axis_maps(&key.window, &input, &out);
+            let part = |axis: usize| &r[out.offset(axis)..out.offset(axis) + out.vars[axis]];
+            let [_, cv, hv, wv] = input.vars;
+            let iv = ceil_log2(key.window.kernel[0] as usize);
+            let jv = ceil_log2(key.window.kernel[1] as usize);
+            let xn = fold_rows(x, 1 << (cv + hv + wv), part(0));
+            let im2col = im2col_at(&xn, [cv, hv, wv], [iv, jv], &maps, [part(2), part(3)]);
+            return prove_grouped(t, sink, key, l, r, target, &shapes, &im2col, xn, weights);
         }
         (Kind::Linear, Layout::Grid(_)) => {
             return Err(ProverError::InvalidInput {

@@ -159,7 +159,7 @@ impl Witness {
                     };
                     match l.kind {
                         Kind::Linear => LayerWitness::Linear(w),
-                        Kind::Conv => LayerWitness::Conv(w),
+                        Kind::Conv | Kind::GroupedConv => LayerWitness::Conv(w),
                         Kind::Pool => LayerWitness::Pool(w),
                     }
                 }

@@ -87,36 +87,40 @@ fn conv(key: &ConvKey, t: &RequantTables, x: &IntTensor, out: &IntTensor, op: us
         return Err(mismatch(op, 0));
     };
     let win = &key.window;
-    let (kh, kw) = (win.kernel[0] as usize, win.kernel[1] as usize);
-    if on != n || c != key.c_in as usize || m != key.channels.n as usize {
+    let (kh, kw, g) = (win.kernel[0] as usize, win.kernel[1] as usize, key.group as usize);
+    if on != n || c != key.c_in as usize || m != key.channels.n as usize || out.data.len() != n * m * oh * ow {
         return Err(mismatch(op, 0));
     }
-    // im2col: one row per output pixel (n, oy, ox), columns (c, i, j); padding reads 0.
-    let (k, rows) = (c * kh * kw, n * oh * ow);
+    let (cg, mg, pixels) = (c / g, m / g, oh * ow);
+    // Per group: im2col with one row per output pixel (n, oy, ox) and columns
+    // (c, i, j) over the group's input channels (padding reads 0), then the GEMM.
+    let (k, rows) = (cg * kh * kw, n * pixels);
     let xs = to_i16(x, op)?;
+    let mut acc = vec![0i64; rows * m];
     let mut col = vec![0i16; rows * k];
-    for (r, patch) in col.chunks_exact_mut(k.max(1)).enumerate() {
-        let (ni, oy, ox) = (r / (oh * ow), (r / ow) % oh, r % ow);
-        for (q, v) in patch.iter_mut().enumerate() {
-            let (ci, i, j) = (q / (kh * kw), (q / kw) % kh, q % kw);
-            let (iy, ix) = (win.pos(0, oy, i), win.pos(1, ox, j));
-            if (0..h as i64).contains(&iy) && (0..w as i64).contains(&ix) {
-                *v = xs[((ni * c + ci) * h + iy as usize) * w + ix as usize];
+    let mut pixel_major = vec![0i64; rows * mg];
+    for gi in 0..g {
+        for (r, patch) in col.chunks_exact_mut(k.max(1)).enumerate() {
+            let (ni, oy, ox) = (r / pixels, (r / ow) % oh, r % ow);
+            for (q, v) in patch.iter_mut().enumerate() {
+                let (ci, i, j) = (gi * cg + q / (kh * kw), (q / kw) % kh, q % kw);
+                let (iy, ix) = (win.pos(0, oy, i), win.pos(1, ox, j));
+                let inside = (0..h as i64).contains(&iy) && (0..w as i64).contains(&ix);
+                *v = if inside {
+                    xs[((ni * c + ci) * h + iy as usize) * w + ix as usize]
+                } else {
+                    0
+                };
             }
         }
-    }
-    let mut pixel_major = vec![0i64; rows * m];
-    linear_acc(&col, rows, k, &t.weights, m, true, &mut pixel_major);
-    // To NCHW: acc[n][m][p] = pixel_major[n·P + p][m].
-    let pixels = oh * ow;
-    let mut acc = vec![0i64; rows * m];
-    for (r, row) in pixel_major.chunks_exact(m).enumerate() {
-        for (ch, &a) in row.iter().enumerate() {
-            acc[((r / pixels) * m + ch) * pixels + r % pixels] = a;
+        let weights = &t.weights[gi * mg * k..(gi + 1) * mg * k];
+        linear_acc(&col, rows, k, weights, mg, true, &mut pixel_major);
+        // To NCHW: acc[n][gi·mg + j][p] = pixel_major[n·P + p][j].
+        for (r, row) in pixel_major.chunks_exact(mg).enumerate() {
+            for (j, &a) in row.iter().enumerate() {
+                acc[((r / pixels) * m + gi * mg + j) * pixels + r % pixels] = a;
+            }
         }
-    }
-    if out.data.len() != acc.len() {
-        return Err(mismatch(op, 0));
     }
     finish(&key.channels, &mut acc, out, op, |i| (i / pixels) % m)?;
     Ok(acc)

@@ -4,6 +4,7 @@
 //! engine's own output; a malicious prover is rejected in every conv and
 //! pool layer; mutated proof bytes are rejected.
 
+use veris_engine::exact::ExactOp;
 use veris_zk::infer::prove::prove;
 use veris_zk::infer::setup::setup;
 use veris_zk::infer::{Stage, VerifyingKey, VkLimits, verify_bytes};
@@ -56,8 +57,10 @@ fn lenet_proves_held_out_images_end_to_end() {
 #[test]
 fn random_small_cnns_prove_and_verify() {
     let mut rng = Rng(2024);
-    for case in 0..10 {
+    let mut grouped = 0;
+    for case in 0..12 {
         let (model, shape) = random_cnn(&mut rng);
+        grouped += usize::from(is_grouped(&model));
         let (pk, vk) = setup::<H>(&model, PcsParams::default()).unwrap_or_else(|e| panic!("case {case}: setup: {e}"));
         let input = random_input(&mut rng, &shape);
         let proved = prove(&pk, &model, &input).unwrap_or_else(|e| panic!("case {case}: prove: {e}"));
@@ -71,6 +74,30 @@ fn random_small_cnns_prove_and_verify() {
             "case {case}: altered output"
         );
     }
+    assert!(grouped >= 3, "only {grouped} cases with a grouped conv");
+}
+
+fn is_grouped(model: &veris_engine::exact::ExactModel) -> bool {
+    model
+        .ops()
+        .iter()
+        .any(|op| matches!(op, ExactOp::Conv(c) if c.group > 1))
+}
+
+#[test]
+fn malicious_prover_on_a_grouped_cnn_is_rejected() {
+    let mut rng = Rng(77);
+    let (model, shape) = loop {
+        let (m, s) = random_cnn(&mut rng);
+        if is_grouped(&m) {
+            break (m, s);
+        }
+    };
+    let (pk, vk) = setup::<H>(&model, PcsParams::default()).expect("setup");
+    let input = random_input(&mut rng, &shape);
+    let convs = |w: &LayerWitness| matches!(w, LayerWitness::Conv(_));
+    let runs = never_accepted_in(&model, &input, &pk, &vk, convs);
+    assert!(runs >= 2 * (CONV_TAMPERS.len() - 1), "only {runs} tampered runs");
 }
 
 #[test]
@@ -132,4 +159,43 @@ fn mutated_lenet_keys_are_refused_or_reject_the_proof() {
             );
         }
     }
+}
+
+#[test]
+fn global_average_pool_proves_as_a_whole_plane_window_and_rejects_tampering() {
+    // conv 2 → 3 (3×3, pad 1) → GlobalAveragePool → flatten → linear 3 → 4, batch 2.
+    let mut rng = Rng(31);
+    let mut b = ExactBuilder::default();
+    let (w1, b1, r1) = random_linear(&mut rng, 18, 3);
+    b.op(Op::Conv {
+        c_in: 2,
+        c_out: 3,
+        group: 1,
+        window: square(3, 1, 1),
+        relu: true,
+        weights: &w1,
+        bias: &b1,
+        requant: &r1,
+    });
+    b.op(Op::GlobalAvgPool { requant: (1 << 30, 30) });
+    b.op(Op::Flatten(1));
+    let (w2, b2, r2) = random_linear(&mut rng, 3, 4);
+    b.op(Op::Linear {
+        k: 3,
+        n: 4,
+        relu: false,
+        weights: &w2,
+        bias: &b2,
+        requant: &r2,
+    });
+    let model = b.build(&[None, Some(2), Some(5), Some(7)]);
+    let (pk, vk) = setup::<H>(&model, PcsParams::default()).expect("setup");
+    assert!(matches!(&vk.stages()[1], Stage::AvgPool(p) if p.window.kernel == [5, 7]));
+    let input = random_input(&mut rng, &[2, 2, 5, 7]);
+    let proved = prove(&pk, &model, &input).expect("prove");
+    assert_eq!(proved.outputs, model.run(&input).expect("engine run"));
+    verify_bytes::<H>(&vk, &proved.statement, &proved.proof.encode()).expect("verifies");
+    let pools = |w: &LayerWitness| matches!(w, LayerWitness::Pool(_));
+    let runs = never_accepted_in(&model, &input, &pk, &vk, pools);
+    assert!(runs >= 2 * (POOL_TAMPERS.len() - 1), "only {runs} tampered runs");
 }

@@ -80,14 +80,18 @@ pub fn square(k: u32, s: u32, p: u32) -> Window {
     }
 }
 
-/// A random small CNN on `[N, c, h, w]` inputs: conv (random window) →
-/// average pool (2×2 or 3×3 with counted padding) → conv → flatten → linear.
+/// A random small CNN on `[N, c, h, w]` inputs: conv (random window, one
+/// group or `c` groups) →
+/// average pool (2×2 or 3×3 with counted padding) → conv (1 or 2 groups) →
+/// flatten → linear.
 /// Returns the model and its input shape (batch `n`).
 pub fn random_cnn(rng: &mut Rng) -> (ExactModel, Vec<usize>) {
     let (n, c) = (1 + rng.below(2) as usize, 1 + rng.below(3) as u32);
     let (h, w) = (6 + rng.below(5) as usize, 6 + rng.below(6) as usize);
     let mut b = ExactBuilder::default();
-    let c1 = 1 + rng.below(4) as u32;
+    // Grouped (depthwise-style, g = c) half of the time.
+    let g1 = if rng.below(2) == 0 { 1 } else { c };
+    let c1 = g1 * (1 + rng.below(2) as u32) + if g1 == 1 { rng.below(3) as u32 } else { 0 };
     // Dilation 2 only with stride 1, so that every output is at least 2 × 2.
     let dilation = 1 + rng.below(2) as u32;
     let win1 = Window {
@@ -99,13 +103,13 @@ pub fn random_cnn(rng: &mut Rng) -> (ExactModel, Vec<usize>) {
         dilations: [dilation, 1],
         pads: [0, 1, 0, 2].map(|m| rng.below(m + 1) as u32),
     };
-    let k1 = c * win1.kernel[0] * win1.kernel[1];
+    let k1 = (c / g1) * win1.kernel[0] * win1.kernel[1];
     let (w1, b1, r1) = random_linear(rng, k1, c1);
     let relu = rng.below(2) == 0;
     b.op(Op::Conv {
         c_in: c,
         c_out: c1,
-        group: 1,
+        group: g1,
         window: win1,
         relu,
         weights: &w1,
@@ -125,14 +129,19 @@ pub fn random_cnn(rng: &mut Rng) -> (ExactModel, Vec<usize>) {
         requant: (rng.range(1 << 29, (1 << 31) - 1) as u32, pool_shift),
     });
     let (ph, pw) = (out_len(&pool, 0, oh), out_len(&pool, 1, ow));
-    let c2 = 1 + rng.below(3) as u32;
+    let g2 = if c1.is_multiple_of(2) && rng.below(2) == 0 {
+        2
+    } else {
+        1
+    };
+    let c2 = g2 * (1 + rng.below(2) as u32);
     let win2 = square(if ph.min(pw) >= 2 { 2 } else { 1 }, 1, 0);
-    let k2 = c1 * win2.kernel[0] * win2.kernel[1];
+    let k2 = (c1 / g2) * win2.kernel[0] * win2.kernel[1];
     let (w2, b2, r2) = random_linear(rng, k2, c2);
     b.op(Op::Conv {
         c_in: c1,
         c_out: c2,
-        group: 1,
+        group: g2,
         window: win2,
         relu: !relu,
         weights: &w2,

@@ -1,5 +1,6 @@
-//! Format pins: the verifying key and the proof for a fixed small model and
-//! input keep their exact bytes (both are deterministic). A change here is a
+//! Format pins: the verifying key and the proof for a fixed small MLP and a
+//! fixed small CNN (grouped conv, pool, conv, linear) and input keep their
+//! exact bytes (both are deterministic). A change here is a
 //! deliberate format or protocol change: bump `VK_FORMAT_VERSION` /
 //! `PROOF_FORMAT_VERSION` and re-pin.
 
@@ -56,5 +57,70 @@ fn key_and_proof_bytes_are_pinned() {
             "1ceb59779e91fe137962aa7380c06f51648cd688b560d7c4885b7159f493d58b".to_string()
         ),
         "proof pin"
+    );
+}
+
+#[test]
+fn cnn_key_and_proof_bytes_are_pinned() {
+    // conv 2 → 4 (2 groups, 3×3, stride 2, pad 1, ReLU) → avgpool 2×2 → conv 4 → 2 (2×2) → flatten → linear 2 → 3.
+    let mut rng = Rng(2025);
+    let mut b = ExactBuilder::default();
+    let (w1, b1, r1) = random_linear(&mut rng, 9, 4);
+    b.op(Op::Conv {
+        c_in: 2,
+        c_out: 4,
+        group: 2,
+        window: crate::cnn_support::square(3, 2, 1),
+        relu: true,
+        weights: &w1,
+        bias: &b1,
+        requant: &r1,
+    });
+    b.op(Op::AvgPool {
+        window: crate::cnn_support::square(2, 2, 0),
+        count_include_pad: false,
+        requant: (1 << 30, 30),
+    });
+    let (w2, b2, r2) = random_linear(&mut rng, 16, 2);
+    b.op(Op::Conv {
+        c_in: 4,
+        c_out: 2,
+        group: 1,
+        window: crate::cnn_support::square(2, 1, 0),
+        relu: false,
+        weights: &w2,
+        bias: &b2,
+        requant: &r2,
+    });
+    b.op(Op::Flatten(1));
+    let (w3, b3, r3) = random_linear(&mut rng, 2, 3);
+    b.op(Op::Linear {
+        k: 2,
+        n: 3,
+        relu: false,
+        weights: &w3,
+        bias: &b3,
+        requant: &r3,
+    });
+    let model = b.build(&[Some(1), Some(2), Some(9), Some(9)]);
+    let (pk, vk) = setup::<H>(&model, PcsParams::default()).unwrap();
+    let proved = prove(&pk, &model, &random_input(&mut rng, &[1, 2, 9, 9])).unwrap();
+    let vk_bytes = vk.encode();
+    let proof_bytes = proved.proof.encode();
+    assert_eq!(
+        (vk_bytes.len(), hex(&Blake3::hash_parts(&[&vk_bytes]))),
+        (
+            477,
+            "7598cee3f8dee515a6927bce4c9500e52e496f4fa36d130198d30c310f74e238".to_string()
+        ),
+        "cnn verifying key pin"
+    );
+    assert_eq!(
+        (proof_bytes.len(), hex(&Blake3::hash_parts(&[&proof_bytes]))),
+        (
+            147_996,
+            "9ca8059f25bb93c73924b31c2d3ea9db0ec61ee317308419fb69b2201b9eeb77".to_string()
+        ),
+        "cnn proof pin"
     );
 }

@@ -129,6 +129,9 @@ pub enum Op<'a> {
         count_include_pad: bool,
         requant: (u32, u8),
     },
+    GlobalAvgPool {
+        requant: (u32, u8),
+    },
 }
 
 /// A 2-D window: kernel, strides, dilations, pads `[top, left, bottom, right]`.
@@ -172,6 +175,7 @@ impl ExactBuilder {
             Op::Flatten(_) => 5,
             Op::Conv { .. } => 6,
             Op::AvgPool { .. } => 8,
+            Op::GlobalAvgPool { .. } => 9,
         };
         o.push(tag);
         o.extend_from_slice(&self.count.to_le_bytes());
@@ -213,6 +217,10 @@ impl ExactBuilder {
             } => {
                 window_bytes(o, &window);
                 o.push(u8::from(count_include_pad));
+                o.extend_from_slice(&requant.0.to_le_bytes());
+                o.push(requant.1);
+            }
+            Op::GlobalAvgPool { requant } => {
                 o.extend_from_slice(&requant.0.to_le_bytes());
                 o.push(requant.1);
             }

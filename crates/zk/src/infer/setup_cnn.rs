@@ -1,0 +1,113 @@
+//! Setup of the CNN stages: Conv and AveragePool keys from the engine's ops,
+//! and `GlobalAveragePool` as the average pool whose window is the whole
+//! `H × W` plane (one rounding of the exact sum by `H·W`, as the semantics
+//! defines both). The plane's size must be fixed by the model's input
+//! dimensions: setup reads it from a traced run on a zero probe input.
+
+use veris_core::spec::Dim;
+use veris_core::{Tensor, TensorData, TensorMap};
+use veris_engine::exact::{AvgPool, Conv, ExactModel, GlobalAvgPool};
+
+use super::key::RequantParams;
+use super::key_cnn::{ConvKey, PoolKey, WindowKey};
+use super::setup::{SetupError, channel_key};
+use super::witness::Recorder;
+
+pub(crate) fn conv_key(op: usize, c: &Conv) -> Result<ConvKey, SetupError> {
+    let refuse = |what: &str| Err(SetupError::NotYetProvable(format!("op {op} (Conv): {what}")));
+    if c.window.ceil_mode {
+        return refuse("ceil_mode");
+    }
+    let k = u32::try_from(c.k()).map_err(|_| SetupError::NotYetProvable(format!("op {op}: conv too large")))?;
+    Ok(ConvKey {
+        c_in: c.c_in,
+        group: c.group,
+        window: window_key(&c.window),
+        channels: channel_key(op, [k, c.c_out], c.relu, &c.weights, &c.bias, &c.requant)?,
+    })
+}
+
+pub(crate) fn pool_key(p: &AvgPool) -> Result<PoolKey, SetupError> {
+    let padded = p.window.pads.iter().any(|&v| v > 0);
+    if p.window.ceil_mode || (padded && !p.count_include_pad) {
+        return Err(SetupError::NotYetProvable(
+            "an AveragePool whose window count varies (ceil_mode, or padding not counted)".into(),
+        ));
+    }
+    Ok(PoolKey {
+        window: window_key(&p.window),
+        requant: RequantParams {
+            multiplier: p.requant.multiplier,
+            shift: p.requant.shift,
+        },
+    })
+}
+
+fn window_key(w: &veris_engine::exact::window::Window2d) -> WindowKey {
+    WindowKey {
+        kernel: w.kernel,
+        strides: w.strides,
+        dilations: w.dilations,
+        pads: w.pads,
+    }
+}
+
+/// The input shape of every op on a zero input whose symbolic dimensions are 1.
+fn probe_shapes(model: &ExactModel) -> Result<Vec<Vec<usize>>, SetupError> {
+    let refuse = |what: String| SetupError::NotYetProvable(format!("GlobalAveragePool: {what}"));
+    let spec = &model.inputs()[0].spec;
+    if spec.shape.iter().skip(1).any(|d| matches!(d, Dim::Symbol(_))) {
+        return Err(refuse("the input has a symbolic dimension besides the batch".into()));
+    }
+    let shape: Vec<usize> = spec
+        .shape
+        .iter()
+        .map(|d| match d {
+            Dim::Fixed(v) => *v as usize,
+            Dim::Symbol(_) => 1,
+        })
+        .collect();
+    let zeros = vec![0f32; shape.iter().product()];
+    let input = Tensor::new(&spec.name, shape, TensorData::Float32(zeros)).map_err(|e| refuse(e.to_string()))?;
+    let mut trace = Recorder::default();
+    model
+        .run_traced(&TensorMap::from([(spec.name.clone(), input)]), &mut trace)
+        .map_err(|e| refuse(e.to_string()))?;
+    Ok(trace
+        .ops
+        .into_iter()
+        .map(|(inputs, _)| inputs.first().map(|t| t.shape.clone()).unwrap_or_default())
+        .collect())
+}
+
+/// `GlobalAveragePool` (op `op`) on an `[N, C, H, W]` input as the pool with an `H × W` window.
+pub(crate) fn global_pool_key(
+    model: &ExactModel,
+    op: usize,
+    p: &GlobalAvgPool,
+    shapes: &mut Option<Vec<Vec<usize>>>,
+) -> Result<PoolKey, SetupError> {
+    if shapes.is_none() {
+        *shapes = Some(probe_shapes(model)?);
+    }
+    let shape = shapes.as_ref().and_then(|s| s.get(op)).cloned().unwrap_or_default();
+    let &[_, _, h, w] = shape.as_slice() else {
+        return Err(SetupError::NotYetProvable(format!(
+            "op {op}: GlobalAveragePool of a rank-{} tensor",
+            shape.len()
+        )));
+    };
+    let side = |v: usize| u32::try_from(v).map_err(|_| SetupError::NotYetProvable(format!("op {op}: plane too large")));
+    Ok(PoolKey {
+        window: WindowKey {
+            kernel: [side(h)?, side(w)?],
+            strides: [1, 1],
+            dilations: [1, 1],
+            pads: [0; 4],
+        },
+        requant: RequantParams {
+            multiplier: p.requant.multiplier,
+            shift: p.requant.shift,
+        },
+    })
+}
