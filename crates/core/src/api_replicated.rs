@@ -63,6 +63,17 @@ pub enum OutcomeStatus {
     Failed,
 }
 
+impl OutcomeStatus {
+    /// The name used in JSON and text output.
+    pub fn name(self) -> &'static str {
+        match self {
+            OutcomeStatus::Agreed => "agreed",
+            OutcomeStatus::Dissented => "dissented",
+            OutcomeStatus::Failed => "failed",
+        }
+    }
+}
+
 /// One operator's part of a replicated job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobOutcome {

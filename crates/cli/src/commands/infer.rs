@@ -56,7 +56,7 @@ fn replicated(backend: &dyn Backend, args: InferArgs, inputs: Value, out: Printe
             let _ = writeln!(s, "{}", tensor_line(name, t));
         }
         for o in &response.outcomes {
-            let _ = writeln!(s, "operator {} {:?}: {}", o.operator, o.status, o.detail);
+            let _ = writeln!(s, "operator {} {}: {}", o.operator, o.status.name(), o.detail);
         }
         let signers = response.receipt.certificate.signers.len();
         let _ = write!(
