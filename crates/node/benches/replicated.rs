@@ -146,9 +146,6 @@ struct Figures {
 fn measure(url: &str, bodies: &[Value], requests: usize, clients: usize, seconds: u64) -> Figures {
     let client = Client::new();
     let mut errors = 0;
-    for body in bodies {
-        post(&client, url, body).expect("a warm-up request"); // connections, caches
-    }
     let mut sequential: Vec<Duration> = (0..requests)
         .filter_map(|i| {
             post(&client, url, &bodies[i % bodies.len()])
@@ -225,6 +222,21 @@ fn main() {
         .collect();
 
     let url = format!("{}/v1/infer", entry.node.url());
+    // Both paths must give the same outputs, the replicated one certified by three signers.
+    let fetch = |body: &Value| -> Value {
+        let response = Client::new().post(&url).json(body).send().expect("a response");
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().expect("a JSON body")
+    };
+    let (plain, certified) = (fetch(&single[0]), fetch(&replicated[0]));
+    assert_eq!(plain["outputs"], certified["outputs"]);
+    let signers = certified["receipt"]["certificate"]["signers"].as_array().map(Vec::len);
+    assert_eq!(
+        (&certified["receipt"]["k"], signers),
+        (&json!(3), Some(3)),
+        "{certified}"
+    );
+
     let s = measure(&url, &single, requests, clients, seconds);
     let r = measure(&url, &replicated, requests, clients, seconds);
 
