@@ -98,42 +98,30 @@ mod tests {
 
     #[test]
     fn a_full_queue_refuses_and_a_slow_job_times_out() {
-        let queue = ProveQueue::start(1, 1).unwrap();
-        let (release, blocked) = sync_channel::<()>(0);
-        let blocked = Arc::new(Mutex::new(blocked));
-        // Occupy the only worker until released.
-        let hold = {
-            let blocked = blocked.clone();
+        let queue = Arc::new(ProveQueue::start(1, 1).unwrap());
+        // A job that tells us it runs, then holds the only worker until released.
+        let (started, running) = sync_channel::<()>(1);
+        let (release, held) = sync_channel::<()>(1);
+        let holder = std::thread::spawn({
+            let queue = queue.clone();
             move || {
-                let _ = blocked.lock().unwrap().recv();
+                queue.run(Duration::from_secs(30), move || {
+                    let _ = started.send(());
+                    let _ = held.recv_timeout(Duration::from_secs(30));
+                })
             }
-        };
-        let running = std::thread::spawn({
-            let q = ProveQueue {
-                sender: queue.sender.clone(),
-                capacity: 1,
-            };
-            move || q.run(Duration::from_secs(30), hold)
         });
-        // Wait until the worker has taken that job (the channel is empty again).
-        let mut queued = None;
-        for _ in 0..200 {
-            match queue.sender.try_send(Box::new(|| {})) {
-                Ok(()) => {
-                    queued = Some(());
-                    break;
-                }
-                Err(_) => std::thread::sleep(Duration::from_millis(10)),
-            }
-        }
-        assert!(queued.is_some(), "the worker never took the first job");
-        // Now the queue (capacity 1) holds one job: the next is refused.
+        running
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the worker runs the first job");
+        // The worker is busy and the queue is empty: one job fits, the next does not.
+        assert!(queue.sender.try_send(Box::new(|| {})).is_ok());
         assert!(matches!(
             queue.run(Duration::from_secs(1), || 1),
             Err(NodeError::ProofQueueFull { capacity: 1 })
         ));
         release.send(()).unwrap();
-        running.join().unwrap().unwrap();
+        holder.join().unwrap().unwrap();
         assert_eq!(queue.run(Duration::from_secs(30), || 7).unwrap(), 7);
         let slow = queue.run(Duration::from_millis(20), || {
             std::thread::sleep(Duration::from_millis(500))
