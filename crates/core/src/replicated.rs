@@ -18,7 +18,7 @@ use crate::digest::Digest32;
 use crate::quorum::{AcceptedOperators, QuorumCertificate, verify_certificate};
 use crate::tensor::{TensorLimits, TensorMap};
 use crate::tensor_codec;
-use crate::verify::{Check, Report};
+use crate::verify::{Check, Report, limits_check};
 
 /// The replicated receipt format this build writes and verifies.
 pub const REPLICATED_FORMAT_VERSION: u16 = 1;
@@ -80,14 +80,7 @@ pub fn verify_replicated(
             ),
         )
     });
-    let sizes = limits.check_map(&receipt.outputs).and_then(|_| match &receipt.inputs {
-        Some(inputs) => limits.check_map(inputs),
-        None => Ok(()),
-    });
-    checks.push(match sizes {
-        Ok(()) => Check::pass("limits", "tensors within limits"),
-        Err(e) => Check::fail("limits", e.to_string()),
-    });
+    checks.push(limits_check(limits, &receipt.outputs, receipt.inputs.as_ref()));
     let out = tensor_codec::digest(&receipt.outputs);
     checks.push(if out == statement.output_digest {
         Check::pass("output_digest", "outputs match the certified output digest")

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::digest::Digest32;
 use crate::key::recover;
 use crate::receipt::{Evidence, RECEIPT_FORMAT_VERSION, Receipt};
-use crate::tensor::TensorLimits;
+use crate::tensor::{TensorLimits, TensorMap};
 use crate::tensor_codec;
 use crate::zk_proof::ZkProof;
 
@@ -63,6 +63,18 @@ impl Report {
     }
 }
 
+/// The `limits` check: outputs and embedded inputs within the decoder's limits.
+pub(crate) fn limits_check(limits: &TensorLimits, outputs: &TensorMap, inputs: Option<&TensorMap>) -> Check {
+    let sizes = limits.check_map(outputs).and_then(|_| match inputs {
+        Some(inputs) => limits.check_map(inputs),
+        None => Ok(()),
+    });
+    match sizes {
+        Ok(()) => Check::pass("limits", "tensors within limits"),
+        Err(e) => Check::fail("limits", e.to_string()),
+    }
+}
+
 /// Checks a `zk` receipt's proof against its statement.
 pub trait ProofChecker {
     /// The checks on `proof` (at least one; each failing on any doubt).
@@ -93,14 +105,7 @@ pub fn verify_with(receipt: &Receipt, limits: &TensorLimits, proofs: Option<&dyn
         format!("mode {}", receipt.mode.name()),
         format!("mode {} does not take this kind of evidence", receipt.mode.name()),
     ));
-    let sizes = limits.check_map(&receipt.outputs).and_then(|_| match &receipt.inputs {
-        Some(inputs) => limits.check_map(inputs),
-        None => Ok(()),
-    });
-    checks.push(match sizes {
-        Ok(()) => Check::pass("limits", "tensors within limits"),
-        Err(e) => Check::fail("limits", e.to_string()),
-    });
+    checks.push(limits_check(limits, &receipt.outputs, receipt.inputs.as_ref()));
     let out = tensor_codec::digest(&receipt.outputs);
     checks.push(Check::from(
         "output_digest",

@@ -185,14 +185,18 @@ impl Service {
         inputs: &serde_json::Value,
     ) -> Result<(TensorMap, TensorMap), NodeError> {
         let inputs = self.decode_inputs(model, inputs)?;
-        let outputs = self.run_tensors(model, &inputs)?;
+        let outputs = self.run_checked(model, &inputs)?;
         Ok((inputs, outputs))
     }
 
     /// Runs `model` on decoded inputs, checked against its specs, within the node's limits.
     pub(crate) fn run_tensors(&self, model: &Arc<Loaded>, inputs: &TensorMap) -> Result<TensorMap, NodeError> {
-        let specs = model.input_specs();
-        veris_core::spec::check_inputs(&specs, inputs, true)?;
+        veris_core::spec::check_inputs(&model.input_specs(), inputs, true)?;
+        self.run_checked(model, inputs)
+    }
+
+    /// Runs `model` on inputs already checked against its specs.
+    fn run_checked(&self, model: &Arc<Loaded>, inputs: &TensorMap) -> Result<TensorMap, NodeError> {
         let limit = self.config.limits.max_concurrent_inferences;
         if self.in_flight.fetch_add(1, Ordering::AcqRel) >= limit {
             self.in_flight.fetch_sub(1, Ordering::AcqRel);
