@@ -8,4 +8,5 @@ mod hygiene;
 mod raw_peer;
 mod rpc;
 mod support;
+mod sync;
 mod throughput;
