@@ -4,6 +4,7 @@
 mod cnn;
 mod cnn_support;
 mod completeness;
+mod encoder;
 mod lut;
 mod mlp_onnx;
 mod mutation;
