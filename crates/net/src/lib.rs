@@ -48,6 +48,29 @@
 //! | job statements | gossip topic `veris/jobs/1`: an operator's signed replicated-job statement with its inputs (`veris_core::published_job`) |
 //! | announcements | gossip topic `veris/announce/1` ([`wire::announce`]) + DHT provider records |
 //!
+//! Streams that propose one protocol (every request-response stream) are
+//! negotiated lazily (multistream-select `V1Lazy`): the proposal travels
+//! with the request, saving a round trip per request.
+//!
+//! ## Who serves what
+//!
+//! Announcements fill a directory of live offers (peer, models, capacity),
+//! forgotten when they expire (`Timing::announce_ttl`). Handles read it
+//! directly: [`NetHandle::offers`] answers "who serves this model, with
+//! what capacity" without a message to the network task or a DHT query, so
+//! callers can consult it on every request; [`NetHandle::providers`] adds
+//! the DHT's provider records (a network query) for peers whose
+//! announcements have not reached this node.
+//!
+//! ## Deny-list
+//!
+//! [`NetHandle::set_denied`] cuts this node off from given peers: their
+//! connections close, new ones either way are refused, their announcements
+//! are forgotten and ignored, look-ups leave them out. Unlike a ban it does
+//! not expire and scores nothing; removing a peer from the list unblocks and
+//! redials it (and the bootstrap peers), so the network heals at once. Tests
+//! use it to partition a network.
+//!
 //! Every message has one canonical binary encoding ([`wire`]), is framed
 //! with its length and decoded under explicit limits ([`protocol`],
 //! [`Limits`]).
@@ -115,7 +138,7 @@ pub mod wire;
 
 pub use behaviour::{ANNOUNCE_TOPIC, EVIDENCE_TOPIC, JOB_TOPIC, RECEIPT_TOPIC};
 pub use config::{ConfigError, Hygiene, Limits, NetConfig, RateLimits, Timing};
-pub use directory::Announced;
+pub use directory::{Announced, Offer};
 pub use error::NetError;
 pub use event::{Discovery, NetEvent};
 pub use handle::{NetHandle, PeerInfo};

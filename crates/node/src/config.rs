@@ -120,6 +120,10 @@ pub struct NodeConfig {
     /// **For tests only**: perturb the outputs of every replicated job this
     /// node runs (before signing them), to play a lying operator.
     pub byzantine_outputs: bool,
+    /// **For tests only**: hold every inference and replicated job this
+    /// long (inside its concurrency slot, before the model runs), to play a
+    /// slow operator that can be killed mid-request. Zero in production.
+    pub execution_delay: Duration,
 }
 
 impl NodeConfig {
@@ -130,6 +134,7 @@ impl NodeConfig {
             limits: NodeLimits::default(),
             audit: AuditConfig::default(),
             byzantine_outputs: false,
+            execution_delay: Duration::ZERO,
         }
     }
 }

@@ -49,6 +49,7 @@ mod pin;
 mod prove_queue;
 pub mod replicate;
 mod route;
+mod select;
 mod service;
 mod verify;
 mod zk;

@@ -18,7 +18,7 @@ use crate::error::NodeError;
 use crate::loaded::{Loaded, ONNX_FORMAT};
 use crate::metrics::Metrics;
 use crate::prove_queue::ProveQueue;
-use crate::replicate::PeerLoads;
+use crate::select::PeerLoads;
 use crate::zk::ProvingKeys;
 
 /// What to call a model being added.
@@ -206,6 +206,9 @@ impl Service {
             return Err(NodeError::Busy { limit });
         }
         let _slot = Slot(&self.in_flight);
+        if !self.config.execution_delay.is_zero() {
+            std::thread::sleep(self.config.execution_delay);
+        }
         model.run(inputs.clone(), self.config.limits.infer_timeout)
     }
 
@@ -255,6 +258,11 @@ impl Service {
             receipt_id: receipt.id(),
             receipt,
         })
+    }
+
+    /// Inferences (plain and replicated jobs) running now.
+    pub fn running_inferences(&self) -> usize {
+        self.in_flight.load(Ordering::Acquire)
     }
 
     /// The operator key (the peer network's identity).

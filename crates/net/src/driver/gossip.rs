@@ -146,11 +146,14 @@ impl Driver {
     }
 
     fn on_announcement(&mut self, author: libp2p::PeerId, announcement: Announcement) -> MessageAcceptance {
-        if author == *self.swarm.local_peer_id() {
+        // A denied author's announcement can still arrive through a peer
+        // that received it before the link was cut.
+        if author == *self.swarm.local_peer_id() || self.denied.contains(&author) {
             return MessageAcceptance::Ignore;
         }
         let (models, capacity) = (announcement.models.clone(), announcement.capacity);
-        match self.directory.update(author, announcement, Instant::now()) {
+        let update = self.directory.write().update(author, announcement, Instant::now());
+        match update {
             Update::Stale => MessageAcceptance::Ignore,
             Update::Refreshed => MessageAcceptance::Accept,
             Update::Changed => {

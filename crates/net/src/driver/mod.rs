@@ -12,7 +12,9 @@
 //! - [`gossip`]: announcements and receipts on gossipsub; [`evidence`] and
 //!   [`jobs`]: fraud evidence and signed job statements on gossipsub.
 //! - [`sync`]: evidence sync with every newly connected peer.
+//! - [`deny`]: the operator's deny-list (peers cut off, as in a partition).
 
+mod deny;
 mod discovery;
 mod evidence;
 mod fetching;
@@ -37,7 +39,7 @@ use veris_core::{Digest32, ModelId};
 
 use crate::behaviour::{Behaviour, BehaviourEvent};
 use crate::config::{Limits, NetConfig};
-use crate::directory::Directory;
+use crate::directory::SharedDirectory;
 use crate::error::NetError;
 use crate::event::NetEvent;
 use crate::fetch::{BlobFetch, Want};
@@ -87,7 +89,9 @@ pub(crate) struct Driver {
     calls: Arc<Semaphore>,
     internal: mpsc::UnboundedSender<Internal>,
     manifests: Arc<ManifestCache>,
-    directory: Directory,
+    directory: SharedDirectory,
+    /// Peers cut off by the deny-list: blocked like banned peers, but until allowed again.
+    denied: HashSet<PeerId>,
     listen_addrs: Vec<Multiaddr>,
     pending_dials: HashMap<PeerId, Vec<Reply<()>>>,
     provider_queries: HashMap<QueryId, ProviderQuery>,
@@ -119,12 +123,14 @@ impl Driver {
         provider: Arc<dyn Provider>,
         events: broadcast::Sender<NetEvent>,
         internal: mpsc::UnboundedSender<Internal>,
+        directory: SharedDirectory,
     ) -> Self {
         Driver {
+            directory,
+            denied: HashSet::new(),
             scores: PeerScores::new(config.hygiene.clone()),
             rate: RateLimiter::new(config.limits.rate.clone()),
             calls: Arc::new(Semaphore::new(config.limits.max_provider_calls)),
-            directory: Directory::new(config.timing.announce_ttl),
             manifests: Arc::new(ManifestCache::default()),
             swarm,
             config,
@@ -216,7 +222,7 @@ impl Driver {
             }
             Command::Providers(model, reply) => self.find_providers(model, reply),
             Command::Directory(reply) => {
-                let _ = reply.send(Ok(self.directory.live(Instant::now())));
+                let _ = reply.send(Ok(self.directory.read().live(Instant::now())));
             }
             Command::Fetch { id, providers, reply } => self.start_fetch(id, providers, reply),
             Command::Infer { peer, request, reply } => self.send_infer(peer, request, reply),
@@ -230,6 +236,10 @@ impl Driver {
                 let _ = reply.send(self.publish_job(bytes));
             }
             Command::FetchReceipt { peer, id, reply } => self.send_receipt_request(peer, id, reply),
+            Command::Deny(peers, reply) => {
+                self.set_denied(peers);
+                let _ = reply.send(Ok(()));
+            }
             Command::Shutdown => {}
         }
     }
@@ -248,10 +258,12 @@ impl Driver {
     fn on_tick(&mut self) {
         let now = Instant::now();
         for peer in self.scores.expire_bans(now) {
-            self.swarm.behaviour_mut().blocked.unblock_peer(peer);
+            if !self.denied.contains(&peer) {
+                self.swarm.behaviour_mut().blocked.unblock_peer(peer);
+            }
             self.emit(NetEvent::PeerUnbanned { peer });
         }
-        self.directory.expire(now);
+        self.directory.write().expire(now);
         self.republish_if_due(now);
         let ids: Vec<ModelId> = self.fetches.keys().copied().collect();
         for id in ids {
@@ -280,7 +292,7 @@ impl Driver {
             tracing::info!(%peer, "peer banned");
             self.swarm.behaviour_mut().blocked.block_peer(peer);
             self.swarm.behaviour_mut().kad.remove_peer(&peer);
-            self.directory.forget(&peer);
+            self.directory.write().forget(&peer);
             self.emit(NetEvent::PeerBanned {
                 peer,
                 duration: self.scores.ban_duration(),

@@ -2,9 +2,11 @@
 //! is bounded by a timeout and all data is seeded.
 
 mod blobs;
+mod deny;
 mod discovery;
 mod gossip;
 mod hygiene;
+mod latency;
 mod raw_peer;
 mod rpc;
 mod support;

@@ -10,6 +10,7 @@ use super::error::StatementError;
 use super::key::{Stage, VerifyingKey};
 use super::layout::Layout;
 use super::model_slots::{ModelLayout, ModelSlots, model_layout};
+use super::pointwise::PointTable;
 use super::slots::{Slot, allocate};
 use super::walk::{Kind, Proto, check_input_shape, walk};
 
@@ -94,22 +95,24 @@ impl RequantLayer {
     }
 }
 
-/// A proved standalone ReLU.
+/// A proved pointwise layer (standalone ReLU or `Lut`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ReluLayer {
+pub(crate) struct PointwiseLayer {
     /// Index into the key's stages.
     pub stage: usize,
     pub input: Source,
     pub output: Source,
     pub layout: Layout,
-    /// Multiplicities of the 256-row table `(v, max(v, 0))`.
+    /// The function, i.e. the public table `(v, f(v))`.
+    pub table: PointTable,
+    /// Multiplicities of the 256-row table.
     pub multiplicities: Slot,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Layer {
     Requant(Box<RequantLayer>),
-    Relu(ReluLayer),
+    Pointwise(PointwiseLayer),
 }
 
 /// The circuit of one statement shape (see the module docs).
@@ -131,7 +134,7 @@ pub(crate) fn stage_limbs(stage: &Stage) -> usize {
         Stage::Linear(l) => l.limbs(),
         Stage::Conv(c) => c.channels.limbs(),
         Stage::AvgPool(p) => p.limbs(),
-        Stage::Relu | Stage::Reshape(_) | Stage::Flatten(_) => 0,
+        Stage::Relu | Stage::Lut(_) | Stage::Reshape(_) | Stage::Flatten(_) => 0,
     }
 }
 
@@ -159,7 +162,7 @@ impl Circuit {
             }
         }
         let (limb_slots, region_vars) = allocate("limb region", &limb_logs, MAX_WITNESS_VARS)?;
-        // Top level: per layer [y (unless last), then requant: lower, upper, multiplicities | relu: multiplicities],
+        // Top level: per layer [y (unless last), then requant: lower, upper, multiplicities | pointwise: multiplicities],
         // then the region and the range multiplicities.
         let mut logs = Vec::new();
         for (i, p) in protos.iter().enumerate() {
@@ -172,7 +175,7 @@ impl Circuit {
                     let channels = if *kind == Kind::Pool { 0 } else { out.channel_vars().1 };
                     logs.extend([out.vars(), out.vars(), channels + VALUE_VARS]);
                 }
-                Proto::Relu { .. } => logs.push(VALUE_VARS),
+                Proto::Pointwise { stage, .. } => logs.push(PointTable::of(&stages[*stage]).table_vars()),
             }
         }
         logs.extend([region_vars, VALUE_VARS]);
@@ -218,11 +221,12 @@ impl Circuit {
                         model: models.next().expect("model slots per requantized stage"),
                     }))
                 }
-                Proto::Relu { stage, from, layout } => Layer::Relu(ReluLayer {
+                Proto::Pointwise { stage, from, layout } => Layer::Pointwise(PointwiseLayer {
                     stage,
                     input: source(from, &outputs),
                     output,
                     layout,
+                    table: PointTable::of(&stages[stage]),
                     multiplicities: next.next().expect("slot"),
                 }),
             };

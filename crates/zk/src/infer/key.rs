@@ -12,6 +12,7 @@
 
 use super::key_cnn::{ConvKey, PoolKey, check_conv, check_pool};
 use super::model_slots::model_layout;
+use super::pointwise::LutKey;
 use super::{MAX_ACC_BOUND, SEMANTICS_VERSION};
 use crate::hash::{Digest, Hasher};
 use crate::pcs::{Commitment, PcsParams, Shape};
@@ -88,6 +89,8 @@ pub enum Stage {
     Conv(ConvKey),
     /// An average pool with a constant window count (proved).
     AvgPool(PoolKey),
+    /// A pointwise function by public table (Sigmoid, Tanh, Erf, GELU, …; proved by lookup).
+    Lut(LutKey),
 }
 
 /// Longest tensor name a key records.
@@ -236,6 +239,7 @@ fn check_stage(stage: &Stage) -> Result<(), String> {
             check_linear(&c.channels)
         }
         Stage::AvgPool(p) => check_pool(p),
+        Stage::Lut(l) => l.check(),
         Stage::Relu | Stage::Flatten(_) => Ok(()),
         Stage::Reshape(dims) => {
             if dims.len() > super::MAX_RANK || dims.iter().any(|&d| d < -1) {

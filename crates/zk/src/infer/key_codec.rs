@@ -13,6 +13,7 @@
 //!     5 Flatten: i64 axis
 //!     6 Conv:    u32 c_in ‖ u32 group ‖ window ‖ the Linear fields (k = (c_in/group)·kh·kw, n = c_out)
 //!     8 AvgPool: window ‖ u32 M ‖ u8 s
+//!    16 Lut:     256 × i8 (entry u ↦ f(u − 128))
 //! window = 10 × u32: kernel [2] ‖ strides [2] ‖ dilations [2] ‖ pads [4] (top, left, bottom, right)
 //! ```
 //! No trailing bytes; every decoded key passes [`VerifyingKey::check`], and
@@ -20,6 +21,7 @@
 
 use super::key::{Boundary, InputDim, LinearKey, MAX_STAGES, RequantParams, Stage, VerifyingKey};
 use super::key_cnn::{ConvKey, WindowKey, read_pool, write_pool};
+use super::pointwise::{LutKey, TAG_LUT};
 use crate::codec::{Reader, Writer};
 use crate::error::DecodeError;
 use crate::pcs::PcsParams;
@@ -174,6 +176,10 @@ fn write_stage(w: &mut Writer, stage: &Stage) {
             w.u8(8);
             write_pool(w, p);
         }
+        Stage::Lut(l) => {
+            w.u8(TAG_LUT);
+            l.write(w);
+        }
         Stage::Relu => w.u8(3),
         Stage::Reshape(dims) => {
             w.u8(4);
@@ -228,6 +234,7 @@ fn read_stage(r: &mut Reader<'_>, channels: &mut usize, max_channels: usize) -> 
         }
         8 => Ok(Stage::AvgPool(read_pool(r)?)),
         3 => Ok(Stage::Relu),
+        TAG_LUT => Ok(Stage::Lut(LutKey::read(r)?)),
         4 => {
             let rank = usize::from(r.u8()?);
             if rank > super::MAX_RANK {

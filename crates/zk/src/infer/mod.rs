@@ -7,7 +7,8 @@
 //! Supported programs (v1): 8-bit chains of `Linear` and `Conv` (any groups,
 //! strides, dilations and pads; with or without fused ReLU),
 //! `AveragePool` with a constant window count, `GlobalAveragePool` (as the
-//! whole-plane average pool), `Relu`, `Reshape` and
+//! whole-plane average pool), `Relu`, `Lut` (the engine's tabulated Sigmoid,
+//! Tanh, Erf, GELU, by one lookup into the public table, [`pointwise`]), `Reshape` and
 //! `Flatten`, with one input and one output; anything else is refused at
 //! setup with a typed "not yet provable" error.
 //!
@@ -53,6 +54,7 @@ mod key_codec;
 mod layout;
 mod model_slots;
 mod opening;
+pub mod pointwise;
 pub mod proof;
 mod shape;
 mod slots;
@@ -82,6 +84,7 @@ pub use error::{InferVerifyError, StatementError};
 pub use key::{Boundary, InputDim, LinearKey, MAX_TENSOR_NAME, RequantParams, Stage, VerifyingKey};
 pub use key_cnn::{ConvKey, PoolKey, WindowKey};
 pub use key_codec::{VK_FORMAT_VERSION, VK_MAGIC, VkLimits};
+pub use pointwise::LutKey;
 pub use proof::{MAX_PROOF_BYTES, PROOF_FORMAT_VERSION, Proof};
 pub use statement::{MAX_RANK, MODEL_ID_BYTES, QuantTensor, Statement, StatementLimits};
 pub use verify::{verify, verify_bytes};

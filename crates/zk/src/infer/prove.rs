@@ -9,6 +9,7 @@ use super::circuit::{Layer, RequantLayer};
 use super::claims::ClaimSink;
 use super::error::StatementError;
 use super::opening::prover::prove_batch;
+use super::pointwise::PointTable;
 use super::proof::{LayerProof, Proof};
 use super::setup::ProverKey;
 use super::statement::{QuantTensor, Statement};
@@ -137,14 +138,17 @@ pub fn prove_witness<H: Hasher>(pk: &ProverKey<H>, witness: &Witness) -> Result<
                 debug_assert_eq!(columns.len(), LOOKUP_COLUMNS_LINEAR);
                 (columns, table, to_f_u(&w.multiplicities))
             }
-            (Layer::Relu(_), None) => {
-                let LayerWitness::Relu(w) = lw else {
+            (Layer::Pointwise(p), None) => {
+                let LayerWitness::Pointwise(w) = lw else {
                     return Err(shape_error("witness layers do not follow the circuit"));
                 };
-                let values: Vec<i64> = (0..256).map(|u| u + QMIN).collect();
-                let relu: Vec<i64> = values.iter().map(|&v| v.max(0)).collect();
-                let columns = vec![to_f(&witness.layer_input(i)), to_f(&w.output)];
-                (columns, vec![to_f(&values), to_f(&relu)], to_f_u(&w.multiplicities))
+                let mut columns = vec![to_f(&witness.layer_input(i)), to_f(&w.output)];
+                if let PointTable::Lut(_) = p.table {
+                    let ones = vec![1; p.layout.elements()];
+                    columns.insert(0, to_f(&p.layout.pad(&ones)));
+                }
+                let table = p.table.table().iter().map(|c| to_f(c)).collect();
+                (columns, table, to_f_u(&w.multiplicities))
             }
             _ => return Err(shape_error("witness layers do not follow the circuit")),
         };
@@ -156,7 +160,7 @@ pub fn prove_witness<H: Hasher>(pk: &ProverKey<H>, witness: &Witness) -> Result<
         let (proof, claims) = prove_lookup(&mut t, &roots, lw)?;
         match layer {
             Layer::Requant(l) => sink.requant_lookup(l, &claims),
-            Layer::Relu(r) => sink.relu_lookup(r, &claims),
+            Layer::Pointwise(r) => sink.pointwise_lookup(r, &claims),
         }
         .expect("the prover's sink checks nothing");
         lookups.push(proof);
@@ -235,8 +239,8 @@ fn pack(w: &Witness) -> Vec<F> {
                 }
                 put(l.multiplicities, to_f_u(&lw.multiplicities));
             }
-            (Layer::Relu(r), None) => {
-                let LayerWitness::Relu(rw) = lw else { continue };
+            (Layer::Pointwise(r), None) => {
+                let LayerWitness::Pointwise(rw) = lw else { continue };
                 if let super::circuit::Source::Witness(s) = r.output {
                     put(s, to_f(&rw.output));
                 }

@@ -13,6 +13,7 @@ use super::circuit::Circuit;
 use super::error::StatementError;
 use super::key::{Boundary, InputDim, LinearKey, RequantParams, Stage, VerifyingKey};
 use super::model_slots::model_layout;
+use super::pointwise::LutKey;
 use super::setup_cnn::{conv_key, global_pool_key, pool_key};
 use super::tables::{RequantTables, conv_tables, linear_tables, pool_tables};
 use super::{MAX_ACC_BOUND, SEMANTICS_VERSION};
@@ -155,6 +156,7 @@ fn stages_of(model: &ExactModel) -> Result<Vec<Stage>, SetupError> {
         stages.push(match op {
             ExactOp::Linear(l) => Stage::Linear(linear_key(i, l)?),
             ExactOp::Relu { .. } => Stage::Relu,
+            ExactOp::Lut(l) => Stage::Lut(LutKey { table: l.table.clone() }),
             ExactOp::Reshape { shape, .. } => Stage::Reshape(shape.clone()),
             ExactOp::Flatten { axis, .. } => Stage::Flatten(*axis),
             ExactOp::Conv(c) => Stage::Conv(conv_key(i, c)?),

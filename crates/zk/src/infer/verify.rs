@@ -119,7 +119,7 @@ fn run<H: Hasher>(
         let claims = logup::verifier::verify(t, &roots, *shape, lookup)?;
         match circuit.layers.get(i) {
             Some(Layer::Requant(l)) => sink.requant_lookup(l, &claims)?,
-            Some(Layer::Relu(r)) => sink.relu_lookup(r, &claims)?,
+            Some(Layer::Pointwise(r)) => sink.pointwise_lookup(r, &claims)?,
             None => sink.range_lookup(circuit, &claims)?,
         }
     }

@@ -37,7 +37,8 @@ pub(crate) enum Proto {
         input: Layout,
         out: Layout,
     },
-    Relu {
+    /// ReLU or a table `Lut`: one lookup of `(x, y)` pairs.
+    Pointwise {
         stage: usize,
         from: Option<usize>,
         layout: Layout,
@@ -48,7 +49,7 @@ impl Proto {
     pub fn out_layout(&self) -> Layout {
         match self {
             Proto::Requant { out, .. } => *out,
-            Proto::Relu { layout, .. } => *layout,
+            Proto::Pointwise { layout, .. } => *layout,
         }
     }
 }
@@ -82,8 +83,8 @@ fn same_table(have: Layout, want: Layout) -> bool {
     }
 }
 
-/// Makes the value `current` readable as `want`: ReLUs applied (directly or
-/// through other ReLUs) to the public input take their consumer's layout
+/// Makes the value `current` readable as `want`: pointwise layers applied
+/// (directly or through other pointwise layers) to the public input take their consumer's layout
 /// (the verifier evaluates the input in any layout); anything else must
 /// already lie in a compatible layout.
 fn connect(protos: &mut [Proto], current: Option<usize>, want: Layout, stage: usize) -> Result<(), StatementError> {
@@ -91,14 +92,14 @@ fn connect(protos: &mut [Proto], current: Option<usize>, want: Layout, stage: us
     let mut chain = vec![last];
     let from_input = loop {
         match protos[*chain.last().expect("non-empty")] {
-            Proto::Relu { from: None, .. } => break true,
-            Proto::Relu { from: Some(i), .. } => chain.push(i),
+            Proto::Pointwise { from: None, .. } => break true,
+            Proto::Pointwise { from: Some(i), .. } => chain.push(i),
             Proto::Requant { .. } => break false,
         }
     };
     if from_input {
         for j in chain {
-            if let Proto::Relu { layout, .. } = &mut protos[j] {
+            if let Proto::Pointwise { layout, .. } = &mut protos[j] {
                 *layout = want;
             }
         }
@@ -201,7 +202,7 @@ pub(crate) fn walk(stages: &[Stage], input_shape: &[usize]) -> Result<(Vec<Proto
                     out: Layout::Grid(out),
                 })
             }
-            Stage::Relu => {
+            Stage::Relu | Stage::Lut(_) => {
                 let layout = match current {
                     Some(j) => protos[j].out_layout(),
                     None => {
@@ -209,7 +210,7 @@ pub(crate) fn walk(stages: &[Stage], input_shape: &[usize]) -> Result<(Vec<Proto
                         Layout::Matrix(Dims::new(count / last, last))
                     }
                 };
-                Some(Proto::Relu {
+                Some(Proto::Pointwise {
                     stage: stage_index,
                     from: current,
                     layout,

@@ -45,12 +45,12 @@ pub struct RequantWitness {
     pub multiplicities: Vec<u64>,
 }
 
-/// A standalone ReLU's committed values.
+/// A pointwise layer's (ReLU or `Lut`) committed values.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReluWitness {
-    /// `max(x, 0)`, padded like the input.
+pub struct PointwiseWitness {
+    /// `f(x)`, padded like the input.
     pub output: Vec<i64>,
-    /// Uses of each row of the table `(v, max(v, 0))`.
+    /// Uses of each row of the table `(v, f(v))`.
     pub multiplicities: Vec<u64>,
 }
 
@@ -63,8 +63,8 @@ pub enum LayerWitness {
     Conv(RequantWitness),
     /// An average pool.
     Pool(RequantWitness),
-    /// A standalone ReLU.
-    Relu(ReluWitness),
+    /// A standalone ReLU or a `Lut` (Sigmoid, Tanh, GELU, …).
+    Pointwise(PointwiseWitness),
 }
 
 /// Everything a proof commits to, plus the statement it is for.
@@ -84,14 +84,14 @@ impl LayerWitness {
     pub fn requant(&self) -> Option<&RequantWitness> {
         match self {
             LayerWitness::Linear(w) | LayerWitness::Conv(w) | LayerWitness::Pool(w) => Some(w),
-            LayerWitness::Relu(_) => None,
+            LayerWitness::Pointwise(_) => None,
         }
     }
 
     fn requant_mut(&mut self) -> Option<&mut RequantWitness> {
         match self {
             LayerWitness::Linear(w) | LayerWitness::Conv(w) | LayerWitness::Pool(w) => Some(w),
-            LayerWitness::Relu(_) => None,
+            LayerWitness::Pointwise(_) => None,
         }
     }
 
@@ -99,7 +99,7 @@ impl LayerWitness {
     pub fn output(&self) -> &[i64] {
         match self {
             LayerWitness::Linear(w) | LayerWitness::Conv(w) | LayerWitness::Pool(w) => &w.output,
-            LayerWitness::Relu(w) => &w.output,
+            LayerWitness::Pointwise(w) => &w.output,
         }
     }
 }
@@ -163,13 +163,13 @@ impl Witness {
                         Kind::Pool => LayerWitness::Pool(w),
                     }
                 }
-                Layer::Relu(r) => {
+                Layer::Pointwise(r) => {
                     let mismatch = || ProveError::TraceMismatch { op: r.stage, index: 0 };
                     let (_, out) = trace.ops.get(r.stage).ok_or_else(mismatch)?;
                     if out.data.len() != r.layout.elements() {
                         return Err(mismatch());
                     }
-                    LayerWitness::Relu(ReluWitness {
+                    LayerWitness::Pointwise(PointwiseWitness {
                         output: r.layout.pad(&out.data),
                         multiplicities: Vec::new(),
                     })
@@ -191,7 +191,7 @@ impl Witness {
     pub fn layer_input(&self, i: usize) -> Vec<i64> {
         let (source, layout) = match &self.circuit.layers[i] {
             Layer::Requant(l) => (l.input, l.in_layout),
-            Layer::Relu(r) => (r.input, r.layout),
+            Layer::Pointwise(r) => (r.input, r.layout),
         };
         match (source, i.checked_sub(1)) {
             (Source::Input, _) | (_, None) => layout.pad(&self.statement.input.data),
@@ -231,7 +231,7 @@ impl Witness {
         let mut range = vec![0u64; VALUES];
         let mut limb_entries = 0usize;
         for i in 0..self.layers.len() {
-            let input = matches!(self.layers[i], LayerWitness::Relu(_)).then(|| self.layer_input(i));
+            let input = matches!(self.layers[i], LayerWitness::Pointwise(_)).then(|| self.layer_input(i));
             let layer = &self.circuit.layers[i];
             match (layer, &mut self.layers[i]) {
                 (Layer::Requant(l), lw) => {
@@ -256,11 +256,13 @@ impl Witness {
                         }
                     }
                 }
-                (Layer::Relu(_), LayerWitness::Relu(rw)) => {
-                    let mut counts = vec![0u64; VALUES];
-                    for (&x, &y) in input.expect("relu input").iter().zip(&rw.output) {
-                        if (QMIN..=QMAX).contains(&x) && y == x.max(0) {
-                            counts[(x - QMIN) as usize] += 1;
+                (Layer::Pointwise(p), LayerWitness::Pointwise(rw)) => {
+                    let mut counts = vec![0u64; 1 << p.table.table_vars()];
+                    let real = p.layout.pad(&vec![1; p.layout.elements()]);
+                    let input = input.expect("pointwise input");
+                    for ((&x, &y), &m) in input.iter().zip(&rw.output).zip(&real) {
+                        if let Some(row) = p.table.row_of(m == 1, x, y) {
+                            counts[row] += 1;
                         }
                     }
                     rw.multiplicities = counts;

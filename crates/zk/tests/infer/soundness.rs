@@ -35,8 +35,8 @@ pub enum Tamper {
     Threshold,
     /// One use moved between two rows of the range table.
     RangeMultiplicity,
-    /// A standalone ReLU's output changed (ReLU layers only).
-    ReluOutput,
+    /// A pointwise layer's output changed (ReLU and Lut layers only).
+    PointwiseOutput,
 }
 
 /// Conv: every linear tamper but the weight-and-accumulators one (which needs the matmul layout).
@@ -161,7 +161,7 @@ fn apply(w: &mut Witness, pk: &ProverKey<H>, layer: usize, index: usize, tamper:
             w.range_multiplicities[used] -= 1;
             w.range_multiplicities[(used + 1 + index) % 256] += 1;
         }
-        (LayerWitness::Relu(r), Tamper::ReluOutput) => {
+        (LayerWitness::Pointwise(r), Tamper::PointwiseOutput) => {
             bump(&mut r.output[index]);
             w.count_multiplicities(pk);
         }
@@ -193,7 +193,7 @@ pub fn never_accepted_in(
             LayerWitness::Linear(_) => &LINEAR_TAMPERS,
             LayerWitness::Conv(_) => &CONV_TAMPERS,
             LayerWitness::Pool(_) => &POOL_TAMPERS,
-            LayerWitness::Relu(_) => &[Tamper::ReluOutput],
+            LayerWitness::Pointwise(_) => &[Tamper::PointwiseOutput],
         };
         for &tamper in tampers {
             for index in [0, len / 2 + 1, len - 1].map(|i| i.min(len - 1)) {
