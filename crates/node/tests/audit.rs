@@ -8,10 +8,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use veris_core::api::CompileRequest;
-use veris_core::fraud::{FraudEvidence, Verdict};
+use veris_core::api_replicated::EvidenceList;
+use veris_core::fraud::{FraudEvidence, Verdict, verify_evidence};
 use veris_core::job::{JobStatement, SignedJob};
 use veris_core::published_job::PublishedJob;
-use veris_core::{Address, Digest32, ModelId, Nonce, OperatorKey, Tensor, TensorData, TensorMap, tensor_codec};
+use veris_core::{
+    Address, Digest32, ModelId, Nonce, OperatorKey, Tensor, TensorData, TensorLimits, TensorMap, tensor_codec,
+};
 use veris_net::{Multiaddr, NetConfig, NetHandle};
 use veris_node::{AddModel, AuditFraction, BUNDLED_MODEL, BUNDLED_SAMPLES, NodeConfig, RunningNode, Service};
 
@@ -263,6 +266,27 @@ fn an_operator_that_signs_two_outputs_for_one_job_is_evidenced() {
     let ids = |n: &Node| -> Vec<Digest32> { n.verdicts().iter().map(|(id, _)| *id).collect() };
     assert_eq!(ids(&a), ids(&b));
     assert_eq!(ids(&a).len(), 1, "{:?}", a.verdicts());
+    // Listed over HTTP, with both signed statements: it verifies offline.
+    let url = format!("{}/v1/evidence", a.node.url());
+    let listed: EvidenceList = reqwest::blocking::get(url).unwrap().json().unwrap();
+    assert_eq!(listed.evidence.len(), 1);
+    let record = &listed.evidence[0];
+    assert_eq!(record.verdict, equivocation);
+    assert_eq!(
+        verify_evidence(&record.evidence, &TensorLimits::default()),
+        Ok(equivocation)
+    );
+    let mut outputs = [&record.evidence.accused, &record.evidence.conflicting].map(|s| s.statement.output_digest);
+    outputs.sort();
+    assert_eq!(
+        outputs,
+        [Digest32([1; 32]), Digest32([2; 32])],
+        "the two outputs stated for job 7"
+    );
+    // The nodes that found it gossip it: it reaches the accused node too.
+    eventually("the evidence to reach the accused node", || {
+        liar.verdicts().iter().any(|(id, _)| *id == record.id)
+    });
 }
 
 #[test]

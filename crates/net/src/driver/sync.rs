@@ -7,8 +7,9 @@
 //! and `evidence_sync_page_bytes` bytes (the codec refuses more before
 //! decoding), at most `evidence_sync_pages` pages are asked per
 //! connection, and serving a page is an admitted provider call like any
-//! other request. A peer that serves an invalid item is penalised and not
-//! asked for more.
+//! other request. A page is delivered only if every item in it verifies
+//! and the ids ascend; a peer that serves anything else is penalised and
+//! not asked for more.
 
 use libp2p::PeerId;
 use libp2p::request_response::{Event, Message, ResponseChannel};
@@ -72,25 +73,22 @@ impl Driver {
         }
     }
 
-    /// Verifies and delivers one page; asks for the next if there is one.
+    /// Verifies one page and, if every item is valid and in order, delivers
+    /// it and asks for the next page if there is one. A page with any bad
+    /// item delivers nothing: the peer is penalised and not asked again.
     fn on_sync_page(&mut self, peer: PeerId, pages: usize, items: Vec<Vec<u8>>, more: bool) {
-        let mut last = None;
+        let mut checked = Vec::with_capacity(items.len());
         for bytes in items {
             match check_evidence(&bytes, &self.limits) {
                 Ok((evidence, verdict)) => {
                     let id = evidence.id();
-                    if last.is_some_and(|previous| id <= previous) {
-                        // Out of order: the cursor could loop; stop asking.
+                    if checked.last().is_some_and(|(previous, _, _)| id <= *previous) {
+                        // Out of order: the cursor could loop.
+                        tracing::debug!(%peer, "evidence sync page out of id order");
                         self.penalise(peer, crate::hygiene::Offence::ProtocolViolation);
                         return;
                     }
-                    last = Some(id);
-                    self.emit(NetEvent::EvidenceSeen {
-                        from: peer,
-                        id,
-                        accused: verdict.accused(),
-                        bytes: bytes.into(),
-                    });
+                    checked.push((id, verdict.accused(), bytes));
                 }
                 Err((offence, why)) => {
                     tracing::debug!(%peer, why, "invalid evidence in a sync page");
@@ -98,6 +96,15 @@ impl Driver {
                     return;
                 }
             }
+        }
+        let last = checked.last().map(|(id, _, _)| *id);
+        for (id, accused, bytes) in checked {
+            self.emit(NetEvent::EvidenceSeen {
+                from: peer,
+                id,
+                accused,
+                bytes: bytes.into(),
+            });
         }
         if let Some(after) = last.filter(|_| more && pages < self.limits.evidence_sync_pages) {
             self.request_sync_page(peer, SyncRequest { after: Some(after) }, pages);

@@ -20,7 +20,7 @@ fn frame(body: &[u8]) -> Vec<u8> {
     out
 }
 
-async fn penalty_of(
+pub(crate) async fn penalty_of(
     events: &mut tokio::sync::broadcast::Receiver<NetEvent>,
     raw: PeerId,
     raw_peer: &mut RawPeer,

@@ -4,6 +4,7 @@
 mod blobs;
 mod deny;
 mod discovery;
+mod evidence;
 mod gossip;
 mod hygiene;
 mod latency;

@@ -8,13 +8,13 @@ use veris_core::fraud::FraudEvidence;
 use veris_core::job::{JobStatement, SignedJob};
 use veris_core::{Digest32, EngineId, ModelId, Nonce};
 use veris_net::hygiene::Offence;
-use veris_net::{NetEvent, Network, Provider};
+use veris_net::{Limits, NetEvent, Network, Provider};
 
 use crate::support::{key, next_event, tcp_addr, test_config};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
-/// Serves fixed evidence items (id order) and no blobs.
+/// Serves fixed evidence items (in the order given) and no blobs.
 struct EvidenceProvider {
     items: Vec<(Digest32, Vec<u8>)>,
 }
@@ -39,8 +39,8 @@ impl Provider for EvidenceProvider {
     }
 }
 
-/// Equivocation evidence against the operator of key `seed`.
-fn equivocation(seed: u8) -> (Digest32, Vec<u8>) {
+/// Equivocation evidence against the operator of key `seed`: its id and JSON.
+pub fn equivocation(seed: u8) -> (Digest32, Vec<u8>) {
     let liar = key(seed);
     let statement = |output: u8| {
         let engine = EngineId {
@@ -116,4 +116,62 @@ async fn a_peer_that_serves_invalid_evidence_is_penalised() {
     })
     .await;
     assert_eq!(offence, Offence::Malformed);
+}
+
+/// Equivocation evidence whose accused statement was altered after signing.
+fn forged_signature(seed: u8) -> (Digest32, Vec<u8>) {
+    let (_, bytes) = equivocation(seed);
+    let mut evidence: FraudEvidence = serde_json::from_slice(&bytes).expect("json");
+    evidence.accused.statement.output_digest = Digest32([9; 32]);
+    (evidence.id(), serde_json::to_vec(&evidence).expect("json"))
+}
+
+/// The offence a joiner (limits `joiner`) holds against a holder (limits
+/// `holder`) that serves `items`; panics if any item is delivered.
+async fn sync_offence(holder: Limits, joiner: Limits, items: Vec<(Digest32, Vec<u8>)>) -> Offence {
+    let mut config = test_config(Vec::new());
+    config.limits = holder;
+    let liar = Network::spawn(config, &key(74), Arc::new(EvidenceProvider { items }))
+        .await
+        .expect("starts");
+    let mut config = test_config(Vec::new());
+    config.limits = joiner;
+    let joiner = Network::spawn(config, &key(75), Arc::new(EvidenceProvider { items: Vec::new() }))
+        .await
+        .expect("starts");
+    let mut events = joiner.events();
+    joiner.dial(tcp_addr(&liar).await).await.expect("connects");
+    next_event(&mut events, LIMIT, |e| match e {
+        NetEvent::PeerPenalised { peer, offence, .. } if *peer == liar.local_peer_id() => Some(*offence),
+        NetEvent::EvidenceSeen { .. } => panic!("evidence from a lying page was delivered"),
+        _ => None,
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_badly_signed_item_is_an_invalid_signature() {
+    let offence = sync_offence(Limits::default(), Limits::default(), vec![forged_signature(91)]).await;
+    assert_eq!(offence, Offence::InvalidSignature);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_over_the_joiners_limits_is_refused_unread() {
+    let mut items: Vec<_> = (92..96).map(equivocation).collect();
+    items.sort();
+    let joiner = Limits {
+        evidence_sync_items: 2,
+        ..Limits::default()
+    };
+    // The holder pages by its own, larger limit: four items to a joiner that takes two.
+    assert_eq!(sync_offence(Limits::default(), joiner, items).await, Offence::Oversized);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn items_out_of_id_order_are_a_protocol_violation() {
+    let mut items: Vec<_> = (96..99).map(equivocation).collect();
+    items.sort();
+    items.reverse();
+    let offence = sync_offence(Limits::default(), Limits::default(), items).await;
+    assert_eq!(offence, Offence::ProtocolViolation);
 }
