@@ -92,8 +92,11 @@ pub struct AuditConfig {
     /// id falls under the fraction, so a seed fixes which ones (tests set it;
     /// `None` draws one at random when the node starts).
     pub seed: Option<u64>,
-    /// Statements waiting for a replay; more are dropped (and counted).
+    /// Statements waiting for a replay, and their encoded bytes in all
+    /// (a statement may carry megabytes of inputs); more are dropped (and
+    /// counted).
     pub queue: usize,
+    pub queue_bytes: usize,
     /// Statements remembered to catch an operator signing two outputs for one job.
     pub remembered: usize,
 }
@@ -104,6 +107,7 @@ impl Default for AuditConfig {
             fraction: AuditFraction(0.05),
             seed: None,
             queue: 64,
+            queue_bytes: 32 << 20,
             remembered: 4096,
         }
     }
@@ -136,5 +140,21 @@ impl NodeConfig {
             byzantine_outputs: false,
             execution_delay: Duration::ZERO,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audit_fractions_are_numbers_from_zero_to_one() {
+        for (text, value) in [("0", 0.0), ("1", 1.0), ("0.05", 0.05), ("1e-3", 0.001)] {
+            assert_eq!(text.parse::<AuditFraction>().map(AuditFraction::get), Ok(value));
+        }
+        for text in ["-0.1", "1.5", "NaN", "inf", "", "half"] {
+            assert!(text.parse::<AuditFraction>().is_err(), "{text} accepted");
+        }
+        assert_eq!(AuditFraction::new(2.0), Err(AuditFractionError(2.0)));
     }
 }

@@ -16,7 +16,9 @@ use veris_core::{
     Address, Digest32, ModelId, Nonce, OperatorKey, Tensor, TensorData, TensorLimits, TensorMap, tensor_codec,
 };
 use veris_net::{Multiaddr, NetConfig, NetHandle};
-use veris_node::{AddModel, AuditFraction, BUNDLED_MODEL, BUNDLED_SAMPLES, NodeConfig, RunningNode, Service};
+use veris_node::{
+    AddModel, AuditConfig, AuditFraction, BUNDLED_MODEL, BUNDLED_SAMPLES, NodeConfig, RunningNode, Service,
+};
 
 /// Every wait in these tests is bounded by this.
 const LIMIT: Duration = Duration::from_secs(60);
@@ -36,6 +38,15 @@ impl Node {
 
     /// A node whose operator key is `key` (else a new one).
     fn start_as(key: Option<&OperatorKey>, fraction: AuditFraction, byzantine: bool, bootstrap: Option<&Node>) -> Node {
+        let audit = AuditConfig {
+            fraction,
+            seed: Some(SEED),
+            ..AuditConfig::default()
+        };
+        Node::start_with(key, audit, byzantine, bootstrap)
+    }
+
+    fn start_with(key: Option<&OperatorKey>, audit: AuditConfig, byzantine: bool, bootstrap: Option<&Node>) -> Node {
         let home = tempfile::tempdir().unwrap();
         if let Some(key) = key {
             use std::os::unix::fs::PermissionsExt;
@@ -47,8 +58,7 @@ impl Node {
             byzantine_outputs: byzantine,
             ..NodeConfig::new(home.path())
         };
-        config.audit.fraction = fraction;
-        config.audit.seed = Some(SEED);
+        config.audit = audit;
         let service = Arc::new(Service::open(config).unwrap());
         let mut net = NetConfig::loopback();
         net.listen = vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()];
@@ -240,7 +250,14 @@ fn an_operator_that_signs_two_outputs_for_one_job_is_evidenced() {
     assert_eq!(liar.service.operator(), key.address());
     let a = Node::start(AuditFraction::NONE, false, Some(&liar));
     let b = Node::start(AuditFraction::NONE, false, Some(&liar));
-    eventually("the mesh to form", || liar.connected() >= 2 && a.connected() >= 1);
+    // Samples every statement, but its audit queue holds no bytes: all are dropped.
+    let full = AuditConfig {
+        fraction: AuditFraction::ALL,
+        queue_bytes: 0,
+        ..AuditConfig::default()
+    };
+    let c = Node::start_with(None, full, false, Some(&liar));
+    eventually("the mesh to form", || liar.connected() >= 3 && a.connected() >= 1);
 
     // The same statement twice is no conflict; another output for the same job is.
     let rt = runtime();
@@ -266,6 +283,10 @@ fn an_operator_that_signs_two_outputs_for_one_job_is_evidenced() {
     let ids = |n: &Node| -> Vec<Digest32> { n.verdicts().iter().map(|(id, _)| *id).collect() };
     assert_eq!(ids(&a), ids(&b));
     assert_eq!(ids(&a).len(), 1, "{:?}", a.verdicts());
+    // Up to four publications (one repeated) reach it: the first may go out
+    // before it subscribed. Every one it got was sampled, and dropped.
+    eventually("the full queue to drop the statements", || c.audits("dropped") >= 1);
+    assert_eq!(c.audits("not_held") + c.audits("not_sampled"), 0);
     // Listed over HTTP, with both signed statements: it verifies offline.
     let url = format!("{}/v1/evidence", a.node.url());
     let listed: EvidenceList = reqwest::blocking::get(url).unwrap().json().unwrap();

@@ -16,9 +16,10 @@
 //!    (the operator's statement against this node's signed replay).
 //!
 //! Evidence is verified, stored and gossiped like any other
-//! ([`crate::evidence`]). Audits wait in a bounded queue and run one at a
-//! time on a blocking thread; when the queue is full a statement is
-//! dropped (and counted), so auditing never holds up the network task, the
+//! ([`crate::evidence`]). Audits wait in a queue bounded in statements and
+//! in bytes ([`AuditConfig::queue`], [`AuditConfig::queue_bytes`]) and run
+//! one at a time on a blocking thread; when the queue is full a statement
+//! is dropped (and counted), so auditing never holds up the network task, the
 //! event stream or the node's own inference beyond one model run.
 //!
 //! Counters: `veris_audits_total{outcome}` with outcome `agreed`,
@@ -30,6 +31,7 @@ mod outbox;
 mod replay;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
@@ -80,8 +82,9 @@ pub fn spawn_auditor(service: Arc<Service>, net: &NetHandle) {
         let n = veris_core::Nonce::random();
         u64::from_le_bytes([n.0[0], n.0[1], n.0[2], n.0[3], n.0[4], n.0[5], n.0[6], n.0[7]])
     });
-    let (queue, pending) = mpsc::channel::<PublishedJob>(config.queue.max(1));
-    spawn_worker(service.clone(), net.clone(), pending);
+    let (queue, pending) = mpsc::channel::<(PublishedJob, usize)>(config.queue.max(1));
+    let queued_bytes = Arc::new(AtomicUsize::new(0));
+    spawn_worker(service.clone(), net.clone(), pending, queued_bytes.clone());
     let mut events = net.events();
     let net = net.clone();
     tokio::spawn(async move {
@@ -109,7 +112,13 @@ pub fn spawn_auditor(service: Arc<Service>, net: &NetHandle) {
             }
             if !sampled(seed, &job.statement.statement.id(), config.fraction) {
                 service.metrics().audit("not_sampled");
-            } else if queue.try_send(job).is_err() {
+                continue;
+            }
+            // Reserve the statement's bytes first; give them back if it is not queued.
+            let size = bytes.len();
+            let before = queued_bytes.fetch_add(size, Ordering::AcqRel);
+            if before.saturating_add(size) > config.queue_bytes || queue.try_send((job, size)).is_err() {
+                queued_bytes.fetch_sub(size, Ordering::AcqRel);
                 service.metrics().audit("dropped");
             }
         }
@@ -117,9 +126,15 @@ pub fn spawn_auditor(service: Arc<Service>, net: &NetHandle) {
 }
 
 /// Replays queued statements one at a time.
-fn spawn_worker(service: Arc<Service>, net: NetHandle, mut pending: mpsc::Receiver<PublishedJob>) {
+fn spawn_worker(
+    service: Arc<Service>,
+    net: NetHandle,
+    mut pending: mpsc::Receiver<(PublishedJob, usize)>,
+    queued_bytes: Arc<AtomicUsize>,
+) {
     tokio::spawn(async move {
-        while let Some(job) = pending.recv().await {
+        while let Some((job, size)) = pending.recv().await {
+            queued_bytes.fetch_sub(size, Ordering::AcqRel);
             let auditor = service.clone();
             let audited = tokio::task::spawn_blocking(move || auditor.audit_job(&job)).await;
             let outcome = match audited {
