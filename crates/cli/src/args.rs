@@ -339,9 +339,9 @@ pub struct StartArgs {
     /// becomes fraud evidence [default: 0.05]
     #[arg(long, value_name = "F", conflicts_with = "no_p2p")]
     pub audit_fraction: Option<AuditFraction>,
-    /// FOR TESTS ONLY: perturb the outputs of every replicated job this node
-    /// runs, to play a lying operator (other nodes record fraud evidence
-    /// against it)
+    /// FOR TESTS ONLY: perturb the outputs of every replicated job and
+    /// plain exact inference this node signs, to play a lying operator
+    /// (other nodes record fraud evidence against it)
     #[arg(long, hide = true)]
     pub byzantine_outputs: bool,
 }

@@ -4,8 +4,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::any_evidence::AnyEvidence;
 use crate::digest::Digest32;
-use crate::fraud::{FraudEvidence, Verdict};
+use crate::fraud::Verdict;
 use crate::id::ModelId;
 use crate::key::Address;
 use crate::replicated::{ReplicatedMode, ReplicatedReceipt};
@@ -105,7 +106,7 @@ pub struct ReplicatedInferResponse {
 pub struct EvidenceRecord {
     pub id: Digest32,
     pub verdict: Verdict,
-    pub evidence: FraudEvidence,
+    pub evidence: AnyEvidence,
 }
 
 /// Response of `GET /v1/evidence`.

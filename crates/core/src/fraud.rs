@@ -99,10 +99,15 @@ pub enum EvidenceError {
     TooLarge { max: usize, got: usize },
     #[error("not fraud evidence: {0}")]
     Decode(String),
-    #[error("unsupported evidence format version {got} (expected {EVIDENCE_FORMAT_VERSION})")]
+    #[error("unsupported evidence format version {got}")]
     Format { got: u16 },
     #[error("the {which} statement is invalid: {source}")]
     Statement { which: &'static str, source: JobError },
+    #[error("the {which} receipt is invalid: {source}")]
+    Receipt {
+        which: &'static str,
+        source: crate::receipt_fraud::ClaimError,
+    },
     #[error("the two statements are about different jobs")]
     DifferentJobs,
     #[error("the two statements state the same output: no conflict")]

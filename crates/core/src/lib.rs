@@ -16,10 +16,13 @@
 //! - Replicated execution: the [`job`] statement k operators sign alike,
 //!   [`quorum`] certificates of those that agreed, [`replicated`] receipts,
 //!   and [`fraud`] evidence against those that lied, all checkable offline.
+//! - Fraud evidence against plain `exact` receipts ([`receipt_fraud`]), and
+//!   [`any_evidence`], which reads either kind by its format version.
 //!
 //! Every decoder here treats its input as hostile: sizes are bounded before
 //! allocation and every failure is a typed error.
 
+pub mod any_evidence;
 pub mod api;
 pub mod api_replicated;
 pub mod digest;
@@ -34,6 +37,7 @@ pub mod quant;
 pub mod quorum;
 pub mod receipt;
 pub mod receipt_codec;
+pub mod receipt_fraud;
 pub mod replicated;
 pub mod spec;
 pub mod tensor;

@@ -42,8 +42,8 @@
 //! | discovery | identify; kademlia `/veris/kad/1.0.0` from configured bootstrap peers; mDNS (optional) |
 //! | blobs | request-response `/veris/blob/1`: manifest, then 1 MiB chunks ([`manifest`], [`fetch`]) |
 //! | inference | request-response `/veris/infer/1`: model id + opaque body → output or error |
-//! | receipts | request-response `/veris/receipt/1` (by id); gossip topic `veris/receipts/1` |
-//! | fraud evidence | gossip topic `veris/evidence/1` (JSON, checked with `veris_core::fraud::verify_evidence`) |
+//! | receipts | request-response `/veris/receipt/1` (by id); gossip topic `veris/receipts/1` (binary receipts that verify offline; nodes publish their `exact` receipts with inputs there for audit) |
+//! | fraud evidence | gossip topic `veris/evidence/1` (JSON of format 1 or 2, checked with `veris_core::any_evidence::verify_any_evidence`) |
 //! | evidence sync | request-response `/veris/evidence-sync/1`: on connecting, page through the peer's evidence ([`wire::sync`]) |
 //! | job statements | gossip topic `veris/jobs/1`: an operator's signed replicated-job statement with its inputs (`veris_core::published_job`) |
 //! | announcements | gossip topic `veris/announce/1` ([`wire::announce`]) + DHT provider records |

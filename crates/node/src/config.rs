@@ -121,8 +121,9 @@ pub struct NodeConfig {
     pub limits: NodeLimits,
     /// Auditing of the job statements peers publish ([`crate::audit`]).
     pub audit: AuditConfig,
-    /// **For tests only**: perturb the outputs of every replicated job this
-    /// node runs (before signing them), to play a lying operator.
+    /// **For tests only**: perturb the outputs of every exact-engine run
+    /// this node signs — replicated jobs and plain `exact` receipts (before
+    /// signing them) — to play a lying operator.
     pub byzantine_outputs: bool,
     /// **For tests only**: hold every inference and replicated job this
     /// long (inside its concurrency slot, before the model runs), to play a

@@ -4,6 +4,10 @@
 //! through it with an evidence sync ([`Service::evidence_page`]), so a node
 //! that joins late still learns of evidence found before it joined.
 //!
+//! Evidence of either format is handled alike: against a replicated job's
+//! statements (format 1) or against plain `exact` receipts (format 2), see
+//! [`veris_core::any_evidence`].
+//!
 //! Only evidence that verifies offline is stored, and stored evidence is
 //! verified again when read (a file that went bad on disk is left out of
 //! the list, not served).
@@ -12,8 +16,9 @@ use std::sync::Arc;
 
 use tokio::sync::broadcast::error::RecvError;
 use veris_core::Digest32;
+use veris_core::any_evidence::{AnyEvidence, decode_any_evidence, verify_any_evidence};
 use veris_core::api_replicated::{EvidenceList, EvidenceRecord};
-use veris_core::fraud::{FraudEvidence, MAX_EVIDENCE_BYTES, Verdict, decode_evidence, verify_evidence};
+use veris_core::fraud::{MAX_EVIDENCE_BYTES, Verdict};
 use veris_net::{NetEvent, NetHandle};
 
 use crate::error::NodeError;
@@ -28,13 +33,11 @@ pub const MAX_RECEIVED: usize = 10_000;
 
 impl Service {
     /// Verifies `evidence` and stores it; returns its id and verdict.
-    pub fn record_evidence(&self, evidence: &FraudEvidence) -> Result<(Digest32, Verdict), NodeError> {
-        let verdict = verify_evidence(evidence, &self.config().limits.tensors)
+    pub fn record_evidence(&self, evidence: impl Into<AnyEvidence>) -> Result<(Digest32, Verdict), NodeError> {
+        let evidence = evidence.into();
+        let verdict = verify_any_evidence(&evidence, &self.config().limits.tensors)
             .map_err(|e| NodeError::BadRequest(format!("invalid fraud evidence: {e}")))?;
-        let bytes = serde_json::to_vec(evidence).map_err(|e| NodeError::Internal {
-            action: "encode fraud evidence",
-            reason: e.to_string(),
-        })?;
+        let bytes = evidence.encode();
         let id = evidence.id();
         self.evidence().put(&id, &bytes)?;
         Ok((id, verdict))
@@ -43,11 +46,11 @@ impl Service {
     /// Stores encoded evidence received from a peer, if it verifies and the
     /// store holds fewer than [`MAX_RECEIVED`]; returns whether it was stored.
     pub fn receive_evidence(&self, bytes: &[u8]) -> Result<bool, NodeError> {
-        let evidence = decode_evidence(bytes).map_err(|e| NodeError::BadRequest(e.to_string()))?;
+        let evidence = decode_any_evidence(bytes).map_err(|e| NodeError::BadRequest(e.to_string()))?;
         if self.evidence().contains(&evidence.id()) || self.evidence().ids()?.len() >= MAX_RECEIVED {
             return Ok(false);
         }
-        self.record_evidence(&evidence)?;
+        self.record_evidence(evidence)?;
         Ok(true)
     }
 
@@ -78,7 +81,8 @@ impl Service {
             let Ok(Some(bytes)) = self.evidence().get(&id, max_item_bytes as u64) else {
                 continue;
             };
-            let valid = decode_evidence(&bytes).is_ok_and(|e| e.id() == id && verify_evidence(&e, limits).is_ok());
+            let valid =
+                decode_any_evidence(&bytes).is_ok_and(|e| e.id() == id && verify_any_evidence(&e, limits).is_ok());
             if !valid {
                 continue;
             }
@@ -102,8 +106,10 @@ impl Service {
             let Ok(Some(bytes)) = self.evidence().get(&id, MAX_EVIDENCE_BYTES as u64) else {
                 continue;
             };
-            let Ok(piece) = decode_evidence(&bytes) else { continue };
-            let Ok(verdict) = verify_evidence(&piece, limits) else {
+            let Ok(piece) = decode_any_evidence(&bytes) else {
+                continue;
+            };
+            let Ok(verdict) = verify_any_evidence(&piece, limits) else {
                 continue;
             };
             if piece.id() == id {
@@ -120,10 +126,8 @@ impl Service {
 
 /// Gossips `evidence` to the peers (in the background; a node with no
 /// peers subscribed yet keeps it stored, unsent).
-pub fn gossip_evidence(net: &NetHandle, evidence: &FraudEvidence) {
-    let Ok(bytes) = serde_json::to_vec(evidence) else {
-        return;
-    };
+pub fn gossip_evidence(net: &NetHandle, evidence: impl Into<AnyEvidence>) {
+    let bytes = evidence.into().encode();
     let net = net.clone();
     tokio::spawn(async move {
         // Nobody to report a failure to: the evidence is stored either way.

@@ -7,6 +7,11 @@
 //! - `veris_audits_total{outcome}`: peers' job statements audited or not
 //!   ([`crate::audit`]): `agreed`, `mismatch`, `not_held`, `not_sampled`,
 //!   `dropped` (queue full), `failed`, `events_lagged`.
+//! - `veris_receipt_audits_total{outcome}`: peers' `exact` receipts audited
+//!   or not: the outcomes above, and `repeat` (seen before), `no_inputs`.
+//! - `veris_receipts_published_total{outcome}`: this node's exact receipts
+//!   offered for gossip: `queued`, `private` (inputs not embedded),
+//!   `too_large`, `dropped`.
 //! - `veris_evidence_found_total{verdict}`: fraud evidence this node found
 //!   by auditing (`wrong_output`) or from gossip (`equivocation`).
 
@@ -33,6 +38,8 @@ struct State {
     inferences: BTreeMap<(String, String), u64>,
     errors: BTreeMap<String, u64>,
     audits: BTreeMap<&'static str, u64>,
+    receipt_audits: BTreeMap<&'static str, u64>,
+    receipts_published: BTreeMap<&'static str, u64>,
     evidence_found: BTreeMap<&'static str, u64>,
 }
 
@@ -81,6 +88,26 @@ impl Metrics {
     /// Counts one audit decision or result (see [`crate::audit`]).
     pub fn audit(&self, outcome: &'static str) {
         *self.state().audits.entry(outcome).or_default() += 1;
+    }
+
+    /// Counts one audit decision or result on a peer's exact receipt.
+    pub fn receipt_audit(&self, outcome: &'static str) {
+        *self.state().receipt_audits.entry(outcome).or_default() += 1;
+    }
+
+    /// How many receipt audits ended with `outcome` so far.
+    pub fn receipt_audits(&self, outcome: &str) -> u64 {
+        self.state().receipt_audits.get(outcome).copied().unwrap_or(0)
+    }
+
+    /// Counts one of this node's exact receipts offered for gossip.
+    pub fn receipt_published(&self, outcome: &'static str) {
+        *self.state().receipts_published.entry(outcome).or_default() += 1;
+    }
+
+    /// How many of this node's receipts were offered for gossip with `outcome`.
+    pub fn receipts_published(&self, outcome: &str) -> u64 {
+        self.state().receipts_published.get(outcome).copied().unwrap_or(0)
     }
 
     /// Counts one piece of fraud evidence this node found itself.
@@ -150,6 +177,14 @@ impl Metrics {
         );
         for (outcome, n) in &s.audits {
             let _ = writeln!(out, "veris_audits_total{{outcome=\"{outcome}\"}} {n}");
+        }
+        out.push_str("# HELP veris_receipt_audits_total Peers' exact receipts audited, by outcome.\n# TYPE veris_receipt_audits_total counter\n");
+        for (outcome, n) in &s.receipt_audits {
+            let _ = writeln!(out, "veris_receipt_audits_total{{outcome=\"{outcome}\"}} {n}");
+        }
+        out.push_str("# HELP veris_receipts_published_total Exact receipts offered for gossip, by outcome.\n# TYPE veris_receipts_published_total counter\n");
+        for (outcome, n) in &s.receipts_published {
+            let _ = writeln!(out, "veris_receipts_published_total{{outcome=\"{outcome}\"}} {n}");
         }
         out.push_str("# HELP veris_evidence_found_total Fraud evidence found by this node.\n# TYPE veris_evidence_found_total counter\n");
         for (verdict, n) in &s.evidence_found {

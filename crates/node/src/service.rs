@@ -214,7 +214,8 @@ impl Service {
 
     /// Runs a model and signs a receipt for the result. Float models give
     /// `signed` receipts, compiled exact models `exact` ones, or `zk` ones
-    /// (with a proof) when asked.
+    /// (with a proof) when asked. An `exact` receipt that embeds its inputs
+    /// is also published for peers to audit ([`crate::audit`]).
     pub fn infer(&self, req: InferRequest) -> Result<InferResponse, NodeError> {
         let record = self.show_model(&req.model)?;
         let model = self.load(&record)?;
@@ -241,7 +242,10 @@ impl Service {
                 asked.name()
             )));
         }
-        let (inputs, outputs) = self.run(&model, &req.inputs)?;
+        let (inputs, mut outputs) = self.run(&model, &req.inputs)?;
+        if mode == Mode::Exact && self.config.byzantine_outputs {
+            crate::replicate::perturb(&mut outputs);
+        }
         let statement = Statement {
             model: record.id,
             engine: model.engine(),
@@ -252,6 +256,7 @@ impl Service {
         };
         let receipt = Receipt::sign_as(mode, statement, &self.key, req.embed_inputs);
         self.metrics.inference(mode.name(), &record.name);
+        self.publish_receipt(&receipt);
         Ok(InferResponse {
             model: record.id,
             outputs: receipt.outputs.clone(),

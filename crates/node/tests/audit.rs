@@ -2,18 +2,22 @@
 //! the replicated jobs they run, peers replay a seeded sample of them, and
 //! fraud evidence (a wrong output caught by an audit, an operator signing
 //! two outputs for one job) is stored, gossiped, and synced to nodes that
-//! join later.
+//! join later. The same for plain `exact` receipts: a byzantine operator's
+//! receipt is replayed and caught, and two exact outputs signed for one
+//! input are equivocation.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use veris_core::any_evidence::{AnyEvidence, verify_any_evidence};
 use veris_core::api::CompileRequest;
 use veris_core::api_replicated::EvidenceList;
-use veris_core::fraud::{FraudEvidence, Verdict, verify_evidence};
+use veris_core::fraud::{FraudEvidence, Verdict};
 use veris_core::job::{JobStatement, SignedJob};
 use veris_core::published_job::PublishedJob;
 use veris_core::{
-    Address, Digest32, ModelId, Nonce, OperatorKey, Tensor, TensorData, TensorLimits, TensorMap, tensor_codec,
+    Address, Digest32, Mode, ModelId, Nonce, OperatorKey, Receipt, Statement, Tensor, TensorData, TensorLimits,
+    TensorMap, receipt_codec, tensor_codec,
 };
 use veris_net::{Multiaddr, NetConfig, NetHandle};
 use veris_node::{
@@ -214,13 +218,19 @@ fn an_audit_catches_a_wrong_output_and_the_evidence_reaches_every_node() {
     for outcome in ["agreed", "mismatch", "not_held", "failed", "dropped"] {
         assert_eq!(lazy.audits(outcome), 0, "fraction 0 audited ({outcome})");
     }
+    // `inputs` ran a plain exact inference on the liar and on the lazy
+    // node: their published receipts were audited too, and the liar's caught.
+    eventually("the auditor to audit both exact receipts", || {
+        let m = auditor.service.metrics();
+        m.receipt_audits("mismatch") == 1 && m.receipt_audits("agreed") >= 1
+    });
     let metrics = auditor.service.metrics().render();
     assert!(
         metrics.contains("veris_audits_total{outcome=\"mismatch\"} 1"),
         "{metrics}"
     );
     assert!(
-        metrics.contains("veris_evidence_found_total{verdict=\"wrong_output\"} 1"),
+        metrics.contains("veris_evidence_found_total{verdict=\"wrong_output\"} 2"),
         "{metrics}"
     );
 }
@@ -294,10 +304,11 @@ fn an_operator_that_signs_two_outputs_for_one_job_is_evidenced() {
     let record = &listed.evidence[0];
     assert_eq!(record.verdict, equivocation);
     assert_eq!(
-        verify_evidence(&record.evidence, &TensorLimits::default()),
+        verify_any_evidence(&record.evidence, &TensorLimits::default()),
         Ok(equivocation)
     );
-    let mut outputs = [&record.evidence.accused, &record.evidence.conflicting].map(|s| s.statement.output_digest);
+    let disputed = record.evidence.disputed();
+    let mut outputs = [disputed.accused_output, disputed.conflicting_output];
     outputs.sort();
     assert_eq!(
         outputs,
@@ -328,5 +339,162 @@ fn a_node_that_joins_later_gets_the_evidence_by_sync() {
     let later = Node::start(AuditFraction::NONE, false, Some(&late));
     eventually("a later node to sync it from the late node", || {
         later.verdicts().iter().any(|(got, _)| *got == id)
+    });
+}
+
+/// `POST /v1/infer` of sample `i` on `node` in exact mode.
+fn infer_exact(node: &Node, id: ModelId, i: usize, embed_inputs: bool) -> veris_core::api::InferResponse {
+    let samples: Vec<serde_json::Value> = serde_json::from_str(BUNDLED_SAMPLES).unwrap();
+    let body = serde_json::json!({
+        "model": id.to_string(),
+        "inputs": samples[i % samples.len()]["input"],
+        "mode": "exact",
+        "embed_inputs": embed_inputs,
+    });
+    let url = format!("{}/v1/infer", node.node.url());
+    let response = reqwest::blocking::Client::new().post(url).json(&body).send().unwrap();
+    assert!(response.status().is_success(), "{response:?}");
+    response.json().unwrap()
+}
+
+#[test]
+fn an_audit_catches_a_byzantine_plain_exact_receipt() {
+    let (id, bytes) = exact_digits();
+    let liar = Node::start(AuditFraction::NONE, true, None);
+    let auditor = Node::start(AuditFraction::ALL, false, Some(&liar));
+    let bystander = Node::start(AuditFraction::NONE, false, Some(&liar));
+    liar.hold(id, &bytes);
+    auditor.hold(id, &bytes);
+    eventually("the mesh to form", || liar.connected() >= 2);
+
+    // A private receipt (inputs not embedded) is never published.
+    infer_exact(&liar, id, 0, false);
+    assert_eq!(liar.service.metrics().receipts_published("private"), 1);
+    // Gossip may have no subscribed peer for a moment: serve requests until one is audited.
+    let mut served = Vec::new();
+    let start = Instant::now();
+    while auditor.service.metrics().receipt_audits("mismatch") == 0 {
+        assert!(start.elapsed() < LIMIT, "no receipt of the liar was audited");
+        served.push(infer_exact(&liar, id, served.len() + 1, true));
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(liar.service.metrics().receipts_published("queued") >= 1);
+
+    let wrong = Verdict::WrongOutput {
+        operator: liar.service.operator(),
+        witness: auditor.service.operator(),
+    };
+    eventually("the receipt evidence to reach every node", || {
+        all_list(&[&liar, &auditor, &bystander], wrong)
+    });
+    let listed = auditor.service.list_evidence().unwrap();
+    let record = listed.evidence.iter().find(|r| r.verdict == wrong).unwrap();
+    let AnyEvidence::Receipt(evidence) = &record.evidence else {
+        panic!("format-2 evidence expected: {:?}", record.evidence);
+    };
+    assert_eq!(evidence.format, 2);
+    // The accused receipt is one the liar served over HTTP, signed by it.
+    let served_ids: Vec<Digest32> = served.iter().map(|r| r.receipt_id).collect();
+    assert!(served_ids.contains(&evidence.accused.id()), "{served_ids:?}");
+    assert_eq!(
+        verify_any_evidence(&record.evidence, &TensorLimits::default()),
+        Ok(wrong)
+    );
+    // Anyone with the model replays the embedded inputs: the liar is wrong.
+    let inputs = evidence.inputs.as_ref().expect("the inputs are embedded");
+    let computation = JobStatement::new(
+        Nonce([0; 32]),
+        id,
+        evidence.accused.engine.clone(),
+        evidence.accused.input_digest,
+        evidence.accused.output_digest,
+    );
+    let limits = auditor.service.config().limits;
+    let truth = veris_node::replicate::replay_output(&bytes, &computation, inputs, &limits).unwrap();
+    assert_ne!(truth, evidence.accused.output_digest);
+    assert_eq!(Some(truth), evidence.replayed_output_digest);
+    // The bystander audits nothing and holds no model, yet stores the gossiped evidence.
+    assert_eq!(bystander.service.metrics().receipt_audits("mismatch"), 0);
+    // An honest node's receipts pass their audits.
+    let honest = Node::start(AuditFraction::NONE, false, Some(&liar));
+    honest.hold(id, &bytes);
+    eventually("the honest node to join", || honest.connected() >= 1);
+    let start = Instant::now();
+    let mut i = 100;
+    while auditor.service.metrics().receipt_audits("agreed") == 0 {
+        assert!(start.elapsed() < LIMIT, "no honest receipt was audited");
+        infer_exact(&honest, id, i, true);
+        i += 1;
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let accused: Vec<Address> = auditor.verdicts().iter().map(|(_, v)| v.accused()).collect();
+    assert!(!accused.contains(&honest.service.operator()), "{accused:?}");
+}
+
+/// An exact receipt of `key` about `input` with output `output` (no inputs embedded).
+fn exact_receipt(key: &OperatorKey, input: i64, output: i64, nonce: u8) -> Receipt {
+    let tensor = |v| {
+        let t = Tensor::new("x", vec![1], TensorData::Int64(vec![v])).unwrap();
+        TensorMap::from([("x".to_string(), t)])
+    };
+    let statement = Statement {
+        model: ModelId::of_bytes(b"a model nobody holds"),
+        engine: veris_node::exact_engine(),
+        inputs: tensor(input),
+        outputs: tensor(output),
+        timestamp_ms: u64::from(nonce),
+        nonce: Nonce([nonce; 32]),
+    };
+    Receipt::sign_as(Mode::Exact, statement, key, false)
+}
+
+#[test]
+fn an_operator_that_signs_two_exact_outputs_for_one_input_is_evidenced() {
+    let key = OperatorKey::from_secret_bytes(&[0x44; 32]).unwrap();
+    let liar = Node::start_as(Some(&key), AuditFraction::NONE, false, None);
+    let a = Node::start(AuditFraction::ALL, false, Some(&liar));
+    let b = Node::start(AuditFraction::NONE, false, Some(&liar));
+    eventually("the mesh to form", || liar.connected() >= 2);
+    let rt = runtime();
+    let publish = |receipt: Receipt| {
+        let bytes = receipt_codec::encode(&receipt);
+        // Gossip may have no subscribed peer for a moment after connecting: retry.
+        let start = Instant::now();
+        while rt.block_on(liar.net().publish_receipt(bytes.clone())).is_err() {
+            assert!(start.elapsed() < LIMIT, "cannot publish");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    // A first receipt, until both peers have seen one: the mesh is formed.
+    publish(exact_receipt(&key, 5, 50, 9));
+    eventually("both peers to see a receipt", || {
+        [&a, &b]
+            .iter()
+            .all(|n| n.service.metrics().receipt_audits("no_inputs") >= 1)
+    });
+    // Same output on another request: no conflict. Another input: no
+    // conflict. Another output for the first input: equivocation.
+    for (input, output, nonce) in [(1, 10, 1), (1, 10, 2), (2, 11, 3), (1, 12, 4)] {
+        publish(exact_receipt(&key, input, output, nonce));
+    }
+    let equivocation = Verdict::Equivocation {
+        operator: key.address(),
+    };
+    eventually("receipt equivocation evidence on both peers", || {
+        all_list(&[&a, &b], equivocation)
+    });
+    let ids = |n: &Node| -> Vec<Digest32> { n.verdicts().iter().map(|(id, _)| *id).collect() };
+    // Both saw the same pair, in the same canonical order: one piece of evidence.
+    eventually("both peers to list the same evidence", || ids(&a) == ids(&b));
+    assert_eq!(ids(&a).len(), 1, "{:?}", a.verdicts());
+    let m = a.service.metrics();
+    assert_eq!(m.receipt_audits("repeat"), 1, "the same output again is no conflict");
+    assert_eq!(
+        m.receipt_audits("no_inputs"),
+        3,
+        "receipts without inputs are not replayed"
+    );
+    eventually("the evidence to reach the accused node", || {
+        liar.verdicts().iter().any(|(_, v)| *v == equivocation)
     });
 }

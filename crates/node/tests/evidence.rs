@@ -38,7 +38,7 @@ fn equivocation(seed: u8) -> FraudEvidence {
 fn only_valid_evidence_is_stored_and_it_survives_a_restart() {
     let home = tempfile::tempdir().unwrap();
     let service = Service::open(NodeConfig::new(home.path())).unwrap();
-    let (id, verdict) = service.record_evidence(&equivocation(7)).unwrap();
+    let (id, verdict) = service.record_evidence(equivocation(7)).unwrap();
     assert_eq!(
         verdict,
         Verdict::Equivocation {
@@ -85,7 +85,7 @@ fn evidence_pages_for_a_sync_are_ordered_bounded_and_skip_bad_files() {
     let home = tempfile::tempdir().unwrap();
     let service = Service::open(NodeConfig::new(home.path())).unwrap();
     let mut ids: Vec<Digest32> = (20..25)
-        .map(|seed| service.record_evidence(&equivocation(seed)).unwrap().0)
+        .map(|seed| service.record_evidence(equivocation(seed)).unwrap().0)
         .collect();
     ids.sort();
     let id_of = |bytes: &Vec<u8>| veris_core::fraud::decode_evidence(bytes).unwrap().id();

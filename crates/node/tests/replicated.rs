@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
+use veris_core::any_evidence::verify_any_evidence;
 use veris_core::api::{CompileRequest, InferRequest};
 use veris_core::api_replicated::{EvidenceList, OutcomeStatus, ReplicatedInferResponse};
-use veris_core::fraud::{Verdict, verify_evidence};
+use veris_core::fraud::Verdict;
 use veris_core::quorum::AcceptedOperators;
 use veris_core::replicated::verify_replicated;
 use veris_core::{Address, ModelId, TensorLimits};
@@ -189,7 +190,10 @@ fn a_byzantine_operator_is_outvoted_and_named_in_evidence_every_node_learns() {
     assert_eq!(listed.evidence.len(), 1);
     let record = &listed.evidence[0];
     assert_eq!(record.id, response.evidence[0].id);
-    assert_eq!(verify_evidence(&record.evidence, &TensorLimits::default()), Ok(wrong));
+    assert_eq!(
+        verify_any_evidence(&record.evidence, &TensorLimits::default()),
+        Ok(wrong)
+    );
     eventually("the evidence to reach C by gossip", || {
         c.service
             .list_evidence()

@@ -1,15 +1,18 @@
 //! `veris verify-evidence FILE`: checks fraud evidence offline (both
 //! signatures, that the statements are about one job and conflict, the
 //! replay claim, the embedded inputs) and says what it proves; with
-//! `--model-file`, replays the job to settle who lied.
+//! `--model-file`, replays the job to settle who lied. Reads evidence
+//! against replicated jobs' statements (format 1) and against plain `exact`
+//! receipts (format 2).
 
 use std::path::Path;
 
 use serde::Serialize;
 use serde_json::Value;
-use veris_core::TensorLimits;
-use veris_core::fraud::{FraudEvidence, MAX_EVIDENCE_BYTES, Verdict, verify_evidence};
-use veris_core::{Digest32, fraud};
+use veris_core::any_evidence::{AnyEvidence, decode_any_evidence, verify_any_evidence};
+use veris_core::fraud::{MAX_EVIDENCE_BYTES, Verdict};
+use veris_core::job::JobStatement;
+use veris_core::{Digest32, Nonce, TensorLimits, fraud};
 use veris_node::NodeLimits;
 use veris_node::replicate::replay_output;
 
@@ -39,32 +42,40 @@ struct Replay {
     witness_wrong: bool,
 }
 
-/// Replays the job on the evidence's inputs with the model file.
-fn replay(evidence: &FraudEvidence, model_file: &Path) -> anyhow::Result<Replay> {
+/// Replays the disputed computation on the evidence's inputs with the model file.
+fn replay(evidence: &AnyEvidence, model_file: &Path) -> anyhow::Result<Replay> {
     let inputs = evidence
-        .inputs
-        .as_ref()
+        .inputs()
         .ok_or_else(|| bad_input("the evidence does not embed the job's inputs, so the job cannot be replayed"))?;
     let limits = NodeLimits::default();
     let bytes = read_limited(model_file, limits.max_model_bytes)?;
-    let output_digest = replay_output(&bytes, &evidence.accused.statement, inputs, &limits)
-        .map_err(|e| bad_input_from("cannot replay the job", e))?;
+    let disputed = evidence.disputed();
+    // `replay_output` reads the model, engine and input digest; a receipt has no job id.
+    let computation = JobStatement::new(
+        Nonce([0; 32]),
+        disputed.model,
+        disputed.engine.clone(),
+        disputed.input_digest,
+        disputed.accused_output,
+    );
+    let output_digest =
+        replay_output(&bytes, &computation, inputs, &limits).map_err(|e| bad_input_from("cannot replay the job", e))?;
     Ok(Replay {
         output_digest,
-        accused_wrong: output_digest != evidence.accused.statement.output_digest,
-        witness_wrong: output_digest != evidence.conflicting.statement.output_digest,
+        accused_wrong: output_digest != disputed.accused_output,
+        witness_wrong: output_digest != disputed.conflicting_output,
     })
 }
 
 /// The evidence in a file: bare, or a record of `GET /v1/evidence` (`{"id", "verdict", "evidence"}`).
-fn decode(bytes: &[u8], shown: &str) -> anyhow::Result<FraudEvidence> {
+fn decode(bytes: &[u8], shown: &str) -> anyhow::Result<AnyEvidence> {
     let value: Value = serde_json::from_slice(bytes).map_err(|e| bad_input_from(format!("{shown} is not JSON"), e))?;
     let inner = match value.get("evidence") {
         Some(inner) if value.get("accused").is_none() => inner.clone(),
         _ => value,
     };
     let bytes = serde_json::to_vec(&inner).map_err(|e| bad_input_from(format!("{shown} is not fraud evidence"), e))?;
-    fraud::decode_evidence(&bytes).map_err(|e| bad_input_from(format!("{shown} is not fraud evidence"), e))
+    decode_any_evidence(&bytes).map_err(|e| bad_input_from(format!("{shown} is not fraud evidence"), e))
 }
 
 pub fn run(args: VerifyEvidenceArgs, out: Printer) -> anyhow::Result<()> {
@@ -72,7 +83,7 @@ pub fn run(args: VerifyEvidenceArgs, out: Printer) -> anyhow::Result<()> {
     let bytes = read_limited(&args.file, MAX_EVIDENCE_BYTES as u64)?;
     let evidence = decode(&bytes, &shown)?;
     let id = evidence.id();
-    let result = verify_evidence(&evidence, &TensorLimits::default());
+    let result = verify_any_evidence(&evidence, &TensorLimits::default());
     let replayed = match (&args.model_file, &result) {
         (Some(model), Ok(_)) => Some(replay(&evidence, model)?),
         _ => None,

@@ -7,6 +7,7 @@ mod infer;
 mod models;
 mod network;
 mod quickstart;
+mod receipt_evidence;
 mod remote;
 mod replicated;
 mod verify;

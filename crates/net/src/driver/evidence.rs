@@ -1,13 +1,17 @@
 //! Fraud evidence on gossip (`veris/evidence/1`): published by the node
 //! that found it, checked by every node (decoded under the receipt size
-//! limit, verified offline) before it is delivered or forwarded.
+//! limit, verified offline) before it is delivered or forwarded. Evidence of
+//! either format is accepted: against a replicated job's statements
+//! (format 1) or against plain `exact` receipts (format 2), see
+//! [`veris_core::any_evidence`].
 
 use std::sync::Arc;
 
 use libp2p::PeerId;
 use libp2p::gossipsub::{IdentTopic, MessageAcceptance};
 use veris_core::Digest32;
-use veris_core::fraud::{FraudEvidence, Verdict, decode_evidence, verify_evidence};
+use veris_core::any_evidence::{AnyEvidence, decode_any_evidence, verify_any_evidence};
+use veris_core::fraud::Verdict;
 
 use super::Driver;
 use crate::behaviour::EVIDENCE_TOPIC;
@@ -17,13 +21,13 @@ use crate::event::NetEvent;
 use crate::hygiene::Offence;
 
 /// Why bytes are not valid fraud evidence, and the offence of sending them.
-pub(super) fn check_evidence(bytes: &[u8], limits: &Limits) -> Result<(FraudEvidence, Verdict), (Offence, String)> {
+pub(super) fn check_evidence(bytes: &[u8], limits: &Limits) -> Result<(AnyEvidence, Verdict), (Offence, String)> {
     if bytes.len() > limits.max_receipt_bytes {
         return Err((Offence::Oversized, format!("evidence of {} bytes", bytes.len())));
     }
-    let evidence = decode_evidence(bytes).map_err(|e| (Offence::Malformed, e.to_string()))?;
-    let verdict =
-        verify_evidence(&evidence, &limits.receipt_tensors).map_err(|e| (Offence::InvalidSignature, e.to_string()))?;
+    let evidence = decode_any_evidence(bytes).map_err(|e| (Offence::Malformed, e.to_string()))?;
+    let verdict = verify_any_evidence(&evidence, &limits.receipt_tensors)
+        .map_err(|e| (Offence::InvalidSignature, e.to_string()))?;
     Ok((evidence, verdict))
 }
 

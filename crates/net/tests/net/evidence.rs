@@ -1,12 +1,14 @@
 //! Fraud evidence on gossip from a hostile peer: garbage, oversized and
-//! badly signed evidence is rejected (never delivered) and penalised.
+//! badly signed evidence is rejected (never delivered) and penalised, in
+//! both formats (against job statements, and against `exact` receipts).
 
 use std::time::Duration;
 
 use libp2p::gossipsub::IdentTopic;
 use libp2p::swarm::SwarmEvent;
-use veris_core::Digest32;
 use veris_core::fraud::FraudEvidence;
+use veris_core::receipt_fraud::{ReceiptClaim, ReceiptEvidence};
+use veris_core::{Digest32, EngineId, Mode, ModelId, Nonce, Receipt, Statement, Tensor, TensorData, TensorMap};
 use veris_net::hygiene::Offence;
 use veris_net::{EVIDENCE_TOPIC, NetEvent, Network};
 
@@ -16,6 +18,30 @@ use crate::support::{Behaviour, MemProvider, key, tcp_addr, test_config};
 use crate::sync::equivocation;
 
 const LIMIT: Duration = Duration::from_secs(20);
+
+/// Format-2 evidence: operator `seed` signed two exact receipts of one input with different outputs.
+fn receipt_equivocation(seed: u8) -> ReceiptEvidence {
+    let liar = key(seed);
+    let claim = |output: i64| {
+        let tensor = |v| {
+            let t = Tensor::new("x", vec![1], TensorData::Int64(vec![v])).unwrap();
+            TensorMap::from([("x".to_string(), t)])
+        };
+        let statement = Statement {
+            model: ModelId::of_bytes(b"m"),
+            engine: EngineId {
+                id: "veris-exact".into(),
+                version: "1".into(),
+            },
+            inputs: tensor(1),
+            outputs: tensor(output),
+            timestamp_ms: output as u64,
+            nonce: Nonce([seed; 32]),
+        };
+        ReceiptClaim::of(&Receipt::sign_as(Mode::Exact, statement, &liar, false))
+    };
+    ReceiptEvidence::new(claim(2), claim(3), None, None)
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbage_oversized_and_forged_evidence_is_rejected_and_penalised() {
@@ -74,4 +100,83 @@ async fn garbage_oversized_and_forged_evidence_is_rejected_and_penalised() {
         penalty_of(&mut events, raw_id, &mut raw).await,
         Offence::InvalidSignature
     );
+}
+
+/// A node (with the ban threshold out of reach, so every hostile message
+/// is judged) and a raw peer subscribed to its evidence topic.
+async fn node_and_raw_peer(
+    seed: u8,
+) -> (
+    veris_net::NetHandle,
+    tokio::sync::broadcast::Receiver<NetEvent>,
+    RawPeer,
+) {
+    let mut config = test_config(Vec::new());
+    config.hygiene.ban_threshold = -1e9;
+    let node = Network::spawn(config, &key(seed), MemProvider::new(Behaviour::Honest))
+        .await
+        .expect("starts");
+    let events = node.events();
+    let mut raw = RawPeer::new();
+    raw.subscribe(EVIDENCE_TOPIC);
+    assert!(raw.connect(tcp_addr(&node).await).await);
+    let node_id = node.local_peer_id();
+    let subscribed = raw
+        .drive_until(LIMIT, |e| match e {
+            SwarmEvent::Behaviour(RawBehaviourEvent::Gossip(libp2p::gossipsub::Event::Subscribed {
+                peer_id,
+                topic,
+            })) if *peer_id == node_id && topic.as_str() == EVIDENCE_TOPIC => Some(()),
+            _ => None,
+        })
+        .await;
+    assert!(subscribed.is_some(), "the node subscribes to the evidence topic");
+    (node, events, raw)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_receipt_evidence_is_rejected_and_penalised() {
+    let (_node, mut events, mut raw) = node_and_raw_peer(64).await;
+    let raw_id = raw.id();
+    let publish = |raw: &mut RawPeer, bytes: Vec<u8>| {
+        raw.swarm
+            .behaviour_mut()
+            .gossip
+            .publish(IdentTopic::new(EVIDENCE_TOPIC), bytes)
+            .expect("published");
+    };
+
+    // Format 2 (exact receipts): valid evidence is delivered.
+    let valid = receipt_equivocation(69);
+    publish(&mut raw, serde_json::to_vec(&valid).expect("json"));
+    let seen = crate::support::next_event(&mut events, LIMIT, |e| match e {
+        NetEvent::EvidenceSeen { id, .. } => Some(*id),
+        _ => None,
+    });
+    tokio::select! {
+        got = seen => assert_eq!(got, valid.id(), "valid receipt evidence is delivered"),
+        _ = raw.idle(LIMIT) => panic!("valid receipt evidence was not delivered"),
+    }
+    // Tampered after signing, forged, or not about exact receipts: refused and penalised.
+    let tampered: [fn(&mut ReceiptEvidence); 4] = [
+        |e| e.accused.timestamp_ms += 1,
+        |e| e.conflicting.signature.0[5] ^= 1,
+        |e| e.accused.operator = receipt_equivocation(70).accused.operator,
+        |e| e.accused.mode = Mode::Signed,
+    ];
+    for (i, tamper) in tampered.into_iter().enumerate() {
+        let mut bad = receipt_equivocation(71 + i as u8);
+        tamper(&mut bad);
+        publish(&mut raw, serde_json::to_vec(&bad).expect("json"));
+        assert_eq!(
+            penalty_of(&mut events, raw_id, &mut raw).await,
+            Offence::InvalidSignature,
+            "tampering {i}"
+        );
+    }
+    // Garbage in the new format, and an unknown format: malformed.
+    for garbage in [&b"{\"format\": 2, \"accused\": 1}"[..], b"{\"format\": 3}"] {
+        publish(&mut raw, garbage.to_vec());
+        assert_eq!(penalty_of(&mut events, raw_id, &mut raw).await, Offence::Malformed);
+    }
 }

@@ -1,33 +1,42 @@
 //! Auditing the network: every node checks a share of the work its peers
 //! sign, and turns what it catches into fraud evidence.
 //!
-//! Operators publish the statement of every replicated job they run, with
-//! its inputs, on `veris/jobs/1` ([`outbox`]); the network checks each
-//! (signature, inputs against the input digest, author = signer) before
-//! delivering it. For each statement another operator published, this node
+//! Operators publish what they sign, with the inputs ([`outbox`]): the
+//! statement of every replicated job they run on `veris/jobs/1`, and every
+//! plain `exact` receipt whose caller embedded its inputs on
+//! `veris/receipts/1`. The network checks each (signature, inputs against
+//! the input digest; for statements, author = signer) before delivering it.
+//! For each statement or exact receipt another operator signed, this node
 //!
-//! 1. remembers it in a bounded index keyed by (operator, job id)
-//!    ([`index`]): a second statement by the same operator about the same
-//!    job with another output is **equivocation** evidence;
+//! 1. remembers it in a bounded index: statements keyed by (operator, job
+//!    id) ([`index`]), receipts by (operator, model, engine, input digest)
+//!    ([`receipt_index`]). A second statement about the same job, or a
+//!    second receipt of the same computation, with another output is
+//!    **equivocation** evidence (the exact engine is deterministic);
 //! 2. audits it with probability [`AuditConfig::fraction`] (a keyed hash of
-//!    the statement id under the fraction, so a seed fixes the sample): if
-//!    it holds the model as a compiled exact model it replays the job
-//!    ([`replay`]), and a different output is **wrong output** evidence
-//!    (the operator's statement against this node's signed replay).
+//!    the statement or receipt id under the fraction, so a seed fixes the
+//!    sample; a repeated receipt is not audited again): if it holds the
+//!    model as a compiled exact model it replays it ([`replay`]), and a
+//!    different output is **wrong output** evidence (the operator's
+//!    signature against this node's signed replay).
 //!
 //! Evidence is verified, stored and gossiped like any other
-//! ([`crate::evidence`]). Audits wait in a queue bounded in statements and
-//! in bytes ([`AuditConfig::queue`], [`AuditConfig::queue_bytes`]) and run
-//! one at a time on a blocking thread; when the queue is full a statement
-//! is dropped (and counted), so auditing never holds up the network task, the
-//! event stream or the node's own inference beyond one model run.
+//! ([`crate::evidence`]). Statements and receipts wait in one queue bounded
+//! in items and in bytes ([`AuditConfig::queue`], [`AuditConfig::queue_bytes`])
+//! and are replayed one at a time on a blocking thread; when the queue is
+//! full an item is dropped (and counted), so auditing never holds up the
+//! network task, the event stream or the node's own inference beyond one
+//! model run.
 //!
-//! Counters: `veris_audits_total{outcome}` with outcome `agreed`,
-//! `mismatch`, `not_held`, `not_sampled`, `dropped` or `failed`, and
-//! `veris_evidence_found_total{verdict}` (see [`crate::Metrics`]).
+//! Counters: `veris_audits_total{outcome}` (job statements) and
+//! `veris_receipt_audits_total{outcome}` (exact receipts), with outcome
+//! `agreed`, `mismatch`, `not_held`, `not_sampled`, `dropped` or `failed`
+//! (receipts also `repeat`, `no_inputs`), `veris_receipts_published_total{outcome}`
+//! and `veris_evidence_found_total{verdict}` (see [`crate::Metrics`]).
 
 mod index;
 mod outbox;
+mod receipt_index;
 mod replay;
 
 use std::sync::Arc;
@@ -35,14 +44,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
-use veris_core::Digest32;
+use veris_core::any_evidence::AnyEvidence;
 use veris_core::digest::keccak256;
-use veris_core::fraud::FraudEvidence;
 use veris_core::published_job::PublishedJob;
+use veris_core::receipt_fraud::ReceiptClaim;
+use veris_core::{Digest32, Mode, Receipt, receipt_codec};
 use veris_net::{NetEvent, NetHandle};
 
 pub use index::StatementIndex;
-pub use outbox::JobOutbox;
+pub use outbox::{JobOutbox, ReceiptPublication};
+pub use receipt_index::{Observed, ReceiptIndex};
 pub use replay::Audited;
 
 use crate::config::{AuditConfig, AuditFraction};
@@ -52,7 +63,7 @@ use crate::service::Service;
 /// Domain of the sampling hash.
 const SAMPLE_DOMAIN: &[u8] = b"veris/audit-sample/v1";
 
-/// Whether statement `id` is in the sample that `seed` and `fraction` pick.
+/// Whether statement or receipt `id` is in the sample that `seed` and `fraction` pick.
 pub fn sampled(seed: u64, id: &Digest32, fraction: AuditFraction) -> bool {
     let hash = keccak256(&[SAMPLE_DOMAIN, &seed.to_le_bytes(), &id.0]);
     let mut word = [0u8; 8];
@@ -63,18 +74,97 @@ pub fn sampled(seed: u64, id: &Digest32, fraction: AuditFraction) -> bool {
 }
 
 /// Verifies, stores and gossips evidence this node found; counts it.
-async fn report(service: &Arc<Service>, net: &NetHandle, evidence: FraudEvidence) {
+async fn report(service: &Arc<Service>, net: &NetHandle, evidence: AnyEvidence) {
     let recorder = service.clone();
     let stored = evidence.clone();
-    let recorded = tokio::task::spawn_blocking(move || recorder.record_evidence(&stored)).await;
+    let recorded = tokio::task::spawn_blocking(move || recorder.record_evidence(stored)).await;
     if let Ok(Ok((_, verdict))) = recorded {
         service.metrics().evidence_found(verdict.name());
-        gossip_evidence(net, &evidence);
+        gossip_evidence(net, evidence);
     }
 }
 
-/// Starts auditing the statements peers publish on `net` (see the module
-/// documentation); also starts publishing this node's own statements.
+/// Something sampled for a replay.
+enum Sampled {
+    Job(Box<PublishedJob>),
+    Receipt(Box<Receipt>),
+}
+
+/// The audit loop's state: what it remembers and where sampled items go.
+struct Auditor {
+    service: Arc<Service>,
+    net: NetHandle,
+    config: AuditConfig,
+    seed: u64,
+    statements: StatementIndex,
+    receipts: ReceiptIndex,
+    queue: mpsc::Sender<(Sampled, usize)>,
+    queued_bytes: Arc<AtomicUsize>,
+}
+
+impl Auditor {
+    fn report_later(&self, evidence: AnyEvidence) {
+        let (service, net) = (self.service.clone(), self.net.clone());
+        tokio::spawn(async move { report(&service, &net, evidence).await });
+    }
+
+    /// Queues `item` of `size` bytes if the queue has room; whether it did.
+    fn enqueue(&self, item: Sampled, size: usize) -> bool {
+        // Reserve the bytes first; give them back if the item is not queued.
+        let before = self.queued_bytes.fetch_add(size, Ordering::AcqRel);
+        if before.saturating_add(size) > self.config.queue_bytes || self.queue.try_send((item, size)).is_err() {
+            self.queued_bytes.fetch_sub(size, Ordering::AcqRel);
+            return false;
+        }
+        true
+    }
+
+    fn on_job(&mut self, bytes: &[u8]) {
+        // The network checked it; a decode failure here is a bug, not a peer's fault.
+        let Ok(job) = serde_json::from_slice::<PublishedJob>(bytes) else {
+            return;
+        };
+        if job.statement.operator() == self.service.operator() {
+            return;
+        }
+        if let Some(evidence) = self.statements.observe(&job.statement) {
+            self.report_later(evidence.into());
+        }
+        let metrics = self.service.metrics();
+        if !sampled(self.seed, &job.statement.statement.id(), self.config.fraction) {
+            metrics.audit("not_sampled");
+        } else if !self.enqueue(Sampled::Job(Box::new(job)), bytes.len()) {
+            metrics.audit("dropped");
+        }
+    }
+
+    fn on_receipt(&mut self, bytes: &[u8]) {
+        // The network verified it under its own limits; this node's may be tighter.
+        let Ok(receipt) = receipt_codec::decode(bytes, &self.service.config().limits.tensors) else {
+            return;
+        };
+        if receipt.mode != Mode::Exact || receipt.operator.address == self.service.operator() {
+            return;
+        }
+        let metrics = self.service.metrics();
+        match self.receipts.observe(&ReceiptClaim::of(&receipt)) {
+            Observed::New => {}
+            Observed::Repeat => return metrics.receipt_audit("repeat"),
+            Observed::Conflict(evidence) => return self.report_later((*evidence).into()),
+        }
+        if receipt.inputs.is_none() {
+            metrics.receipt_audit("no_inputs");
+        } else if !sampled(self.seed, &receipt.id(), self.config.fraction) {
+            metrics.receipt_audit("not_sampled");
+        } else if !self.enqueue(Sampled::Receipt(Box::new(receipt)), bytes.len()) {
+            metrics.receipt_audit("dropped");
+        }
+    }
+}
+
+/// Starts auditing the statements and exact receipts peers publish on
+/// `net` (see the module documentation); also starts publishing this
+/// node's own.
 pub fn spawn_auditor(service: Arc<Service>, net: &NetHandle) {
     service.job_outbox().connect(net);
     let config: AuditConfig = service.config().audit;
@@ -82,61 +172,50 @@ pub fn spawn_auditor(service: Arc<Service>, net: &NetHandle) {
         let n = veris_core::Nonce::random();
         u64::from_le_bytes([n.0[0], n.0[1], n.0[2], n.0[3], n.0[4], n.0[5], n.0[6], n.0[7]])
     });
-    let (queue, pending) = mpsc::channel::<(PublishedJob, usize)>(config.queue.max(1));
+    let (queue, pending) = mpsc::channel::<(Sampled, usize)>(config.queue.max(1));
     let queued_bytes = Arc::new(AtomicUsize::new(0));
     spawn_worker(service.clone(), net.clone(), pending, queued_bytes.clone());
     let mut events = net.events();
-    let net = net.clone();
+    let mut auditor = Auditor {
+        service,
+        net: net.clone(),
+        config,
+        seed,
+        statements: StatementIndex::new(config.remembered),
+        receipts: ReceiptIndex::new(config.remembered),
+        queue,
+        queued_bytes,
+    };
     tokio::spawn(async move {
-        let mut index = StatementIndex::new(config.remembered);
         loop {
-            let bytes = match events.recv().await {
-                Ok(NetEvent::JobSeen { bytes, .. }) => bytes,
-                Ok(_) => continue,
-                Err(RecvError::Lagged(_)) => {
-                    service.metrics().audit("events_lagged");
-                    continue;
-                }
+            match events.recv().await {
+                Ok(NetEvent::JobSeen { bytes, .. }) => auditor.on_job(&bytes),
+                Ok(NetEvent::ReceiptSeen { bytes, .. }) => auditor.on_receipt(&bytes),
+                Ok(_) => {}
+                Err(RecvError::Lagged(_)) => auditor.service.metrics().audit("events_lagged"),
                 Err(RecvError::Closed) => break,
-            };
-            // The network checked it; a decode failure here is a bug, not a peer's fault.
-            let Ok(job) = serde_json::from_slice::<PublishedJob>(&bytes) else {
-                continue;
-            };
-            if job.statement.operator() == service.operator() {
-                continue;
-            }
-            if let Some(evidence) = index.observe(&job.statement) {
-                let (service, net) = (service.clone(), net.clone());
-                tokio::spawn(async move { report(&service, &net, evidence).await });
-            }
-            if !sampled(seed, &job.statement.statement.id(), config.fraction) {
-                service.metrics().audit("not_sampled");
-                continue;
-            }
-            // Reserve the statement's bytes first; give them back if it is not queued.
-            let size = bytes.len();
-            let before = queued_bytes.fetch_add(size, Ordering::AcqRel);
-            if before.saturating_add(size) > config.queue_bytes || queue.try_send((job, size)).is_err() {
-                queued_bytes.fetch_sub(size, Ordering::AcqRel);
-                service.metrics().audit("dropped");
             }
         }
     });
 }
 
-/// Replays queued statements one at a time.
+/// Replays queued statements and receipts one at a time.
 fn spawn_worker(
     service: Arc<Service>,
     net: NetHandle,
-    mut pending: mpsc::Receiver<(PublishedJob, usize)>,
+    mut pending: mpsc::Receiver<(Sampled, usize)>,
     queued_bytes: Arc<AtomicUsize>,
 ) {
     tokio::spawn(async move {
-        while let Some((job, size)) = pending.recv().await {
+        while let Some((item, size)) = pending.recv().await {
             queued_bytes.fetch_sub(size, Ordering::AcqRel);
             let auditor = service.clone();
-            let audited = tokio::task::spawn_blocking(move || auditor.audit_job(&job)).await;
+            let is_job = matches!(item, Sampled::Job(_));
+            let audited = tokio::task::spawn_blocking(move || match item {
+                Sampled::Job(job) => auditor.audit_job(&job),
+                Sampled::Receipt(receipt) => auditor.audit_receipt(&receipt),
+            })
+            .await;
             let outcome = match audited {
                 Ok(Ok(Audited::Agreed)) => "agreed",
                 Ok(Ok(Audited::NotHeld)) => "not_held",
@@ -146,7 +225,11 @@ fn spawn_worker(
                 }
                 Ok(Err(_)) | Err(_) => "failed",
             };
-            service.metrics().audit(outcome);
+            if is_job {
+                service.metrics().audit(outcome);
+            } else {
+                service.metrics().receipt_audit(outcome);
+            }
         }
     });
 }

@@ -35,6 +35,7 @@ use veris_core::{ModelId, Nonce, TensorMap, tensor_codec};
 use veris_net::NetHandle;
 use veris_store::StoreError;
 
+pub(crate) use job::perturb;
 pub use job::{JobRequest, JobResponse};
 pub use replay::replay_output;
 
