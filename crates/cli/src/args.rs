@@ -334,8 +334,8 @@ pub struct StartArgs {
     /// Do not join the peer network (HTTP only)
     #[arg(long)]
     pub no_p2p: bool,
-    /// Share of the job statements peers publish that this node replays
-    /// (for models it holds), from 0 (no audits) to 1 (all); a wrong output
+    /// Share of the job statements and exact receipts peers publish that
+    /// this node replays (for models it holds), from 0 (no audits) to 1 (all); a wrong output
     /// becomes fraud evidence [default: 0.05]
     #[arg(long, value_name = "F", conflicts_with = "no_p2p")]
     pub audit_fraction: Option<AuditFraction>,

@@ -83,21 +83,23 @@ impl std::str::FromStr for AuditFraction {
     }
 }
 
-/// How a node audits the job statements its peers publish.
+/// How a node audits the job statements and exact receipts its peers publish.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuditConfig {
-    /// The share of statements (of models this node holds) replayed; 0 disables.
+    /// The share of statements and receipts (of models this node holds)
+    /// replayed; 0 disables.
     pub fraction: AuditFraction,
-    /// Seed of the sampling: a statement is audited when a keyed hash of its
-    /// id falls under the fraction, so a seed fixes which ones (tests set it;
-    /// `None` draws one at random when the node starts).
+    /// Seed of the sampling: a statement or receipt is audited when a keyed
+    /// hash of its id falls under the fraction, so a seed fixes which ones
+    /// (tests set it; `None` draws one at random when the node starts).
     pub seed: Option<u64>,
-    /// Statements waiting for a replay, and their encoded bytes in all
-    /// (a statement may carry megabytes of inputs); more are dropped (and
-    /// counted).
+    /// Statements and receipts waiting for a replay (one queue), and their
+    /// encoded bytes in all (each may carry megabytes of inputs); more are
+    /// dropped (and counted).
     pub queue: usize,
     pub queue_bytes: usize,
-    /// Statements remembered to catch an operator signing two outputs for one job.
+    /// Statements remembered to catch an operator signing two outputs for
+    /// one job; as many exact receipts for one computation.
     pub remembered: usize,
 }
 
@@ -119,7 +121,7 @@ pub struct NodeConfig {
     /// The node's home: model blobs, metadata and the operator key.
     pub home: PathBuf,
     pub limits: NodeLimits,
-    /// Auditing of the job statements peers publish ([`crate::audit`]).
+    /// Auditing of the job statements and exact receipts peers publish ([`crate::audit`]).
     pub audit: AuditConfig,
     /// **For tests only**: perturb the outputs of every exact-engine run
     /// this node signs — replicated jobs and plain `exact` receipts (before
