@@ -15,11 +15,13 @@ use veris_core::api_replicated::EvidenceList;
 use veris_core::fraud::{FraudEvidence, Verdict};
 use veris_core::job::{JobStatement, SignedJob};
 use veris_core::published_job::PublishedJob;
+use veris_core::receipt_fraud::{ReceiptClaim, ReceiptEvidence};
 use veris_core::{
     Address, Digest32, Mode, ModelId, Nonce, OperatorKey, Receipt, Statement, Tensor, TensorData, TensorLimits,
     TensorMap, receipt_codec, tensor_codec,
 };
 use veris_net::{Multiaddr, NetConfig, NetHandle};
+use veris_node::audit::ReceiptPublication;
 use veris_node::{
     AddModel, AuditConfig, AuditFraction, BUNDLED_MODEL, BUNDLED_SAMPLES, NodeConfig, RunningNode, Service,
 };
@@ -330,16 +332,24 @@ fn a_node_that_joins_later_gets_the_evidence_by_sync() {
     let evidence = FraudEvidence::new(first, second, None, None);
     let old = Node::start(AuditFraction::NONE, false, None);
     let (id, _) = old.service.record_evidence(&evidence).unwrap();
+    // And format-2 evidence: two exact outputs signed for one input.
+    let receipts = ReceiptEvidence::new(
+        ReceiptClaim::of(&exact_receipt(&liar, 1, 1, 1)),
+        ReceiptClaim::of(&exact_receipt(&liar, 1, 2, 2)),
+        None,
+        None,
+    );
+    let (receipt_id, _) = old.service.record_evidence(receipts).unwrap();
 
     let late = Node::start(AuditFraction::NONE, false, Some(&old));
-    eventually("the late node to sync the evidence", || {
-        late.verdicts().iter().any(|(got, _)| *got == id)
-    });
+    let has_both = |n: &Node| {
+        let ids: Vec<Digest32> = n.verdicts().iter().map(|(got, _)| *got).collect();
+        ids.contains(&id) && ids.contains(&receipt_id)
+    };
+    eventually("the late node to sync the evidence", || has_both(&late));
     // A node that knows only the late one gets it from there.
     let later = Node::start(AuditFraction::NONE, false, Some(&late));
-    eventually("a later node to sync it from the late node", || {
-        later.verdicts().iter().any(|(got, _)| *got == id)
-    });
+    eventually("a later node to sync it from the late node", || has_both(&later));
 }
 
 /// `POST /v1/infer` of sample `i` on `node` in exact mode.
@@ -497,4 +507,39 @@ fn an_operator_that_signs_two_exact_outputs_for_one_input_is_evidenced() {
     eventually("the evidence to reach the accused node", || {
         liar.verdicts().iter().any(|(_, v)| *v == equivocation)
     });
+}
+
+#[test]
+fn only_exact_receipts_with_inputs_within_the_gossip_limit_are_published() {
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::open(NodeConfig::new(home.path())).unwrap();
+    let key = OperatorKey::from_secret_bytes(&[0x45; 32]).unwrap();
+    let receipt = |mode: Mode, elements: usize, embed: bool| {
+        let t = Tensor::new("x", vec![elements], TensorData::Int64(vec![1; elements])).unwrap();
+        let statement = Statement {
+            model: ModelId::of_bytes(b"m"),
+            engine: veris_node::exact_engine(),
+            inputs: TensorMap::from([("x".to_string(), t)]),
+            outputs: TensorMap::new(),
+            timestamp_ms: 1,
+            nonce: Nonce([1; 32]),
+        };
+        Receipt::sign_as(mode, statement, &key, embed)
+    };
+    // 512 Ki 8-byte elements: 4 MiB of inputs, over the gossip limit once encoded.
+    let cases = [
+        (receipt(Mode::Signed, 4, true), ReceiptPublication::NotExact),
+        (receipt(Mode::Exact, 4, false), ReceiptPublication::Private),
+        (receipt(Mode::Exact, 1 << 19, true), ReceiptPublication::TooLarge),
+        // No network runs: nothing can take it.
+        (receipt(Mode::Exact, 4, true), ReceiptPublication::Dropped),
+    ];
+    for (receipt, expected) in cases {
+        assert_eq!(service.publish_receipt(&receipt), expected);
+    }
+    let m = service.metrics();
+    for outcome in ["private", "too_large", "dropped"] {
+        assert_eq!(m.receipts_published(outcome), 1, "{outcome}");
+    }
+    assert_eq!(m.receipts_published("not_exact"), 0, "only exact receipts are counted");
 }
