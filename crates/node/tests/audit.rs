@@ -526,11 +526,11 @@ fn only_exact_receipts_with_inputs_within_the_gossip_limit_are_published() {
         };
         Receipt::sign_as(mode, statement, &key, embed)
     };
-    // 512 Ki 8-byte elements: 4 MiB of inputs, over the gossip limit once encoded.
+    // Over 512 Ki 8-byte elements: more than the 4 MiB gossip limit.
     let cases = [
         (receipt(Mode::Signed, 4, true), ReceiptPublication::NotExact),
         (receipt(Mode::Exact, 4, false), ReceiptPublication::Private),
-        (receipt(Mode::Exact, 1 << 19, true), ReceiptPublication::TooLarge),
+        (receipt(Mode::Exact, (1 << 19) + 1, true), ReceiptPublication::TooLarge),
         // No network runs: nothing can take it.
         (receipt(Mode::Exact, 4, true), ReceiptPublication::Dropped),
     ];

@@ -48,6 +48,11 @@ impl JobOutbox {
         self.send(Outgoing::Job(Box::new(job)))
     }
 
+    /// Whether a network takes what is offered.
+    fn connected(&self) -> bool {
+        self.sender.get().is_some()
+    }
+
     fn send(&self, item: Outgoing) -> bool {
         self.sender.get().is_some_and(|s| s.try_send(item).is_ok())
     }
@@ -102,17 +107,33 @@ impl ReceiptPublication {
     }
 }
 
+/// The tensor payload of a receipt: a lower bound of its encoded size,
+/// known without encoding it.
+fn tensor_bytes(receipt: &Receipt) -> usize {
+    let inputs = receipt.inputs.iter().flat_map(|m| m.values());
+    inputs
+        .chain(receipt.outputs.values())
+        .map(|t| t.data().len().saturating_mul(t.dtype().size()))
+        .fold(0, usize::saturating_add)
+}
+
 impl Service {
     /// Offers a receipt this node signed for publishing (see the module
     /// documentation) and counts the outcome; never blocks.
     pub fn publish_receipt(&self, receipt: &Receipt) -> ReceiptPublication {
+        let max_bytes = veris_net::Limits::default().max_receipt_bytes;
         let outcome = if receipt.mode != Mode::Exact {
             ReceiptPublication::NotExact
         } else if receipt.inputs.is_none() {
             ReceiptPublication::Private
+        } else if tensor_bytes(receipt) > max_bytes {
+            ReceiptPublication::TooLarge
+        } else if !self.job_outbox().connected() {
+            // Not worth encoding.
+            ReceiptPublication::Dropped
         } else {
             let bytes = receipt_codec::encode(receipt);
-            if bytes.len() > veris_net::Limits::default().max_receipt_bytes {
+            if bytes.len() > max_bytes {
                 ReceiptPublication::TooLarge
             } else if self.job_outbox().send(Outgoing::Receipt(bytes)) {
                 ReceiptPublication::Queued
