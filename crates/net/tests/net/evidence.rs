@@ -113,6 +113,7 @@ async fn node_and_raw_peer(
 ) {
     let mut config = test_config(Vec::new());
     config.hygiene.ban_threshold = -1e9;
+    config.limits.max_receipt_bytes = 4096;
     let node = Network::spawn(config, &key(seed), MemProvider::new(Behaviour::Honest))
         .await
         .expect("starts");
@@ -174,6 +175,11 @@ async fn hostile_receipt_evidence_is_rejected_and_penalised() {
             "tampering {i}"
         );
     }
+    // Valid evidence padded over the node's limit: refused before it is parsed.
+    let mut padded = serde_json::to_vec(&receipt_equivocation(76)).expect("json");
+    padded.resize(4600, b' ');
+    publish(&mut raw, padded);
+    assert_eq!(penalty_of(&mut events, raw_id, &mut raw).await, Offence::Oversized);
     // Garbage in the new format, and an unknown format: malformed.
     for garbage in [&b"{\"format\": 2, \"accused\": 1}"[..], b"{\"format\": 3}"] {
         publish(&mut raw, garbage.to_vec());
