@@ -26,7 +26,9 @@
 //! and are replayed one at a time on a blocking thread; when the queue is
 //! full an item is dropped (and counted), so auditing never holds up the
 //! network task, the event stream or the node's own inference beyond one
-//! model run.
+//! model run (a statement's replay takes one of the node's inference slots;
+//! a receipt's runs beside them, so even a node of capacity 1 stays free
+//! for its callers).
 //!
 //! Counters: `veris_audits_total{outcome}` (job statements) and
 //! `veris_receipt_audits_total{outcome}` (exact receipts), with outcome

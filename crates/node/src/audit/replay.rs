@@ -69,8 +69,8 @@ impl Service {
     /// Replays an `exact` receipt that embeds its inputs (already checked:
     /// signature, digests) if this node holds its model as a compiled exact
     /// model; on another output, signs its own exact receipt of the replay
-    /// and builds format-2 evidence. Runs the model: call it on a blocking
-    /// thread.
+    /// and builds format-2 evidence. Runs the model (outside the node's
+    /// inference slots): call it on a blocking thread.
     pub fn audit_receipt(&self, receipt: &Receipt) -> Result<Audited, NodeError> {
         let inputs: &TensorMap = receipt
             .inputs
@@ -91,7 +91,10 @@ impl Service {
             return Err(other_engine(&receipt.engine, &loaded.engine()));
         }
         self.config().limits.tensors.check_map(inputs)?;
-        let outputs = self.run_tensors(&loaded, inputs)?;
+        veris_core::spec::check_inputs(&loaded.input_specs(), inputs, true)?;
+        // Outside the inference slots: a node with capacity 1 stays available
+        // to its callers while it audits (one audit runs at a time).
+        let outputs = loaded.run(inputs.clone(), self.config().limits.infer_timeout)?;
         if tensor_codec::digest(&outputs) == receipt.output_digest {
             return Ok(Audited::Agreed);
         }
