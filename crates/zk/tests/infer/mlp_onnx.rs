@@ -127,14 +127,14 @@ pub fn synthetic_images(seed: u64, count: usize) -> Vec<Vec<f32>> {
         .collect()
 }
 
-/// A float ONNX MLP with a pointwise activation the exact engine tabulates:
-/// input `[N, 16]` → Gemm 16→32 → `act` → Gemm 32→8 → `act` → Gemm 8→4
-/// (`act` one of Sigmoid, Tanh, Erf), seeded weights.
-#[allow(dead_code)] // the tests use it, the benchmark does not
-pub fn activation_mlp(seed: u64, act: &str) -> Vec<u8> {
+/// A float ONNX MLP with a pointwise activation the exact engine tabulates
+/// between its Gemms: input `[N, widths[0]]` → Gemm → `act` → … → Gemm →
+/// `[N, widths.last()]` (`act` one of Sigmoid, Tanh, Erf, Gelu; opset 20 for
+/// Gelu, 13 otherwise), seeded weights.
+pub fn activation_mlp(seed: u64, act: &str, widths: &[i64]) -> Vec<u8> {
     use pb::tensor_shape_proto::{Dimension, dimension::Value as D};
     let mut rng = Uniform(seed);
-    let sizes = [(32, 16), (8, 32), (4, 8)];
+    let sizes: Vec<(i64, i64)> = widths.windows(2).map(|w| (w[1], w[0])).collect();
     let (mut initializer, mut nodes) = (Vec::new(), Vec::new());
     let mut current = "input".to_string();
     for (i, &(n, k)) in sizes.iter().enumerate() {
@@ -151,7 +151,7 @@ pub fn activation_mlp(seed: u64, act: &str) -> Vec<u8> {
             current = a;
         }
     }
-    let mut input = value_info("input", &[1, 16]);
+    let mut input = value_info("input", &[1, widths[0]]);
     // A symbolic batch dimension.
     if let Some(pb::type_proto::Value::TensorType(t)) = input.r#type.as_mut().and_then(|t| t.value.as_mut()) {
         t.shape.as_mut().expect("shape").dim[0] = Dimension {
@@ -164,7 +164,7 @@ pub fn activation_mlp(seed: u64, act: &str) -> Vec<u8> {
         node: nodes,
         initializer,
         input: vec![input],
-        output: vec![value_info("y", &[1, 4])],
+        output: vec![value_info("y", &[1, *widths.last().expect("widths")])],
         ..Default::default()
     };
     ModelProto {
@@ -173,7 +173,7 @@ pub fn activation_mlp(seed: u64, act: &str) -> Vec<u8> {
         graph: Some(graph),
         opset_import: vec![pb::OperatorSetIdProto {
             domain: String::new(),
-            version: 13,
+            version: if act == "Gelu" { 20 } else { 13 },
         }],
         ..Default::default()
     }

@@ -37,6 +37,8 @@ pub enum Tamper {
     RangeMultiplicity,
     /// A pointwise layer's output changed (ReLU and Lut layers only).
     PointwiseOutput,
+    /// One use moved between two rows of a pointwise table.
+    PointwiseMultiplicity,
 }
 
 /// Conv: every linear tamper but the weight-and-accumulators one (which needs the matmul layout).
@@ -165,6 +167,12 @@ fn apply(w: &mut Witness, pk: &ProverKey<H>, layer: usize, index: usize, tamper:
             bump(&mut r.output[index]);
             w.count_multiplicities(pk);
         }
+        (LayerWitness::Pointwise(r), Tamper::PointwiseMultiplicity) => {
+            let used = r.multiplicities.iter().position(|&m| m > 0).expect("a used row");
+            r.multiplicities[used] -= 1;
+            let other = (used + 1 + index) % r.multiplicities.len();
+            r.multiplicities[other] += 1;
+        }
         _ => return false,
     }
     true
@@ -193,7 +201,7 @@ pub fn never_accepted_in(
             LayerWitness::Linear(_) => &LINEAR_TAMPERS,
             LayerWitness::Conv(_) => &CONV_TAMPERS,
             LayerWitness::Pool(_) => &POOL_TAMPERS,
-            LayerWitness::Pointwise(_) => &[Tamper::PointwiseOutput],
+            LayerWitness::Pointwise(_) => &[Tamper::PointwiseOutput, Tamper::PointwiseMultiplicity],
         };
         for &tamper in tampers {
             for index in [0, len / 2 + 1, len - 1].map(|i| i.min(len - 1)) {
