@@ -54,6 +54,21 @@ pub fn public_key_of(peer: &PeerId) -> Result<PublicKey, IdentityError> {
     Ok(PublicKey(secp.to_bytes()))
 }
 
+/// Whether `peer` is the peer id of operator public key `key`: a
+/// secp256k1 peer id is the identity multihash of the protobuf encoding of
+/// its compressed key (`08 02 12 21 || key`), so this compares bytes and
+/// never parses a curve point.
+pub fn is_peer_of(peer: &PeerId, key: &PublicKey) -> bool {
+    /// Protobuf `PublicKey { Type: Secp256k1 (2), Data: 33 bytes }` before the key.
+    const SECP256K1_PREFIX: [u8; 4] = [0x08, 0x02, 0x12, 33];
+    let multihash = peer.as_ref();
+    let digest = multihash.digest();
+    multihash.code() == IDENTITY_MULTIHASH
+        && digest.len() == SECP256K1_PREFIX.len() + key.0.len()
+        && digest[..SECP256K1_PREFIX.len()] == SECP256K1_PREFIX
+        && digest[SECP256K1_PREFIX.len()..] == key.0
+}
+
 /// The operator address (as in receipts and on chain) of a peer id.
 pub fn address_of(peer: &PeerId) -> Result<Address, IdentityError> {
     public_key_of(peer)?.address().map_err(|_| IdentityError::InvalidKey)
@@ -62,6 +77,21 @@ pub fn address_of(peer: &PeerId) -> Result<Address, IdentityError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_peer_id_embeds_exactly_its_own_key() {
+        let keys: Vec<OperatorKey> = (1u8..=6)
+            .map(|s| OperatorKey::from_secret_bytes(&[s; 32]).unwrap())
+            .collect();
+        for (i, key) in keys.iter().enumerate() {
+            let peer = peer_id_of(&key.public_key()).unwrap();
+            for (j, other) in keys.iter().enumerate() {
+                assert_eq!(is_peer_of(&peer, &other.public_key()), i == j, "peer {i}, key {j}");
+            }
+        }
+        let ed25519 = PeerId::random();
+        assert!(!is_peer_of(&ed25519, &keys[0].public_key()));
+    }
 
     #[test]
     fn peer_ids_and_operators_round_trip() {

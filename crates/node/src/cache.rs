@@ -58,6 +58,16 @@ impl ModelCache {
         Ok(model)
     }
 
+    /// The model for `id` if it is loaded (a hit counts as a use).
+    pub fn get(&self, id: &ModelId) -> Option<Arc<Loaded>> {
+        let mut s = self.state();
+        s.tick += 1;
+        let tick = s.tick;
+        let entry = s.entries.get_mut(id)?;
+        entry.0 = tick;
+        Some(entry.1.clone())
+    }
+
     /// Forgets a model (after it is removed from the hub).
     pub fn evict(&self, id: &ModelId) {
         self.state().entries.remove(id);

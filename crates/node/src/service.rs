@@ -173,6 +173,11 @@ impl Service {
         })
     }
 
+    /// The loaded model of `record` if it is in the cache (no hub read).
+    pub(crate) fn loaded(&self, record: &ModelRecord) -> Option<Arc<Loaded>> {
+        self.cache.get(&record.id)
+    }
+
     /// Decodes JSON inputs for `model` within the node's limits.
     pub(crate) fn decode_inputs(&self, model: &Loaded, inputs: &serde_json::Value) -> Result<TensorMap, NodeError> {
         let specs = model.input_specs();

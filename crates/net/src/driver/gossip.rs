@@ -109,6 +109,10 @@ impl Driver {
             return;
         };
         let topic = message.topic.as_str();
+        if let (JOB_TOPIC, Some(author)) = (topic, message.source) {
+            // Accepted or rejected once its check, off the loop, reports back.
+            return self.on_job(message_id, author, propagation_source, message.data);
+        }
         let (acceptance, offence) = match (topic, message.source) {
             (ANNOUNCE_TOPIC, Some(author)) => {
                 match Announcement::decode(&message.data, self.limits.max_announced_models) {
@@ -131,7 +135,6 @@ impl Driver {
                 }
             },
             (EVIDENCE_TOPIC, Some(author)) => self.on_evidence(author, propagation_source, &message.data),
-            (JOB_TOPIC, Some(author)) => self.on_job(author, propagation_source, &message.data),
             // Strict validation guarantees a source; anything else is not ours to judge.
             _ => (MessageAcceptance::Ignore, None),
         };

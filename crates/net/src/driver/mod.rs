@@ -87,6 +87,8 @@ pub(crate) struct Driver {
     scores: PeerScores,
     rate: RateLimiter,
     calls: Arc<Semaphore>,
+    /// Received job statements being checked off the loop (see [`jobs`]).
+    job_checks: Arc<Semaphore>,
     internal: mpsc::UnboundedSender<Internal>,
     manifests: Arc<ManifestCache>,
     directory: SharedDirectory,
@@ -131,6 +133,7 @@ impl Driver {
             scores: PeerScores::new(config.hygiene.clone()),
             rate: RateLimiter::new(config.limits.rate.clone()),
             calls: Arc::new(Semaphore::new(config.limits.max_provider_calls)),
+            job_checks: Arc::new(Semaphore::new(jobs::CHECKS_IN_FLIGHT)),
             manifests: Arc::new(ManifestCache::default()),
             swarm,
             config,
@@ -232,9 +235,7 @@ impl Driver {
             Command::PublishEvidence(bytes, reply) => {
                 let _ = reply.send(self.publish_evidence(bytes));
             }
-            Command::PublishJob(bytes, reply) => {
-                let _ = reply.send(self.publish_job(bytes));
-            }
+            Command::PublishJob(bytes, reply) => self.publish_job(bytes, reply),
             Command::FetchReceipt { peer, id, reply } => self.send_receipt_request(peer, id, reply),
             Command::Deny(peers, reply) => {
                 self.set_denied(peers);

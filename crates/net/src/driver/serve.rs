@@ -61,6 +61,14 @@ pub(crate) enum Internal {
     Sync(PeerId, ResponseChannel<SyncResponse>, SyncResponse),
     /// The whole-blob check of a fetch: the blob, or its chunks back if it failed.
     Verified(ModelId, Result<Vec<u8>, Vec<Vec<u8>>>),
+    /// A job statement received on gossip, checked.
+    JobChecked(Box<super::jobs::CheckedJob>),
+    /// A job statement of this node's to publish, checked (its id, or why it is refused).
+    JobToPublish(
+        Vec<u8>,
+        Result<veris_core::Digest32, crate::error::NetError>,
+        super::Reply<veris_core::Digest32>,
+    ),
 }
 
 fn serve_blob(provider: &dyn Provider, cache: &ManifestCache, request: BlobRequest) -> BlobResponse {
@@ -225,6 +233,8 @@ impl Driver {
                 peer
             }
             Internal::Verified(id, result) => return self.on_verified(id, result),
+            Internal::JobChecked(job) => return self.on_job_checked(*job),
+            Internal::JobToPublish(bytes, checked, reply) => return self.on_job_to_publish(bytes, checked, reply),
         };
         self.rate.finish(&peer);
         if !self.swarm.is_connected(&peer) {

@@ -4,10 +4,12 @@
 //! Candidates are this node (first, if it holds the model: it needs no
 //! network and its own signed run is the reference if answers disagree)
 //! and the peers that provide the model, least loaded first
-//! ([`crate::select`], salted with the job id). k run at once, this node's
-//! run on the blocking pool beside the remote ones; when one fails (a
-//! refusal, an error, a connection closed under it) or runs past its share
-//! of the deadline, the next candidate takes its place.
+//! ([`crate::select`], salted with the job id). k run at once: the remote
+//! requests are handed to the network first and this node's run starts on
+//! the blocking pool after them, so that the peers' round trips, the
+//! longest part of the job, start before this node's CPU is taken. When one
+//! fails (a refusal, an error, a connection closed under it) or runs past
+//! its share of the deadline, the next candidate takes its place.
 //!
 //! The job body is encoded once for every peer.
 
@@ -68,7 +70,10 @@ impl Dispatch {
         // stalled operator leaves time to ask another.
         let total = self.deadline.saturating_duration_since(Instant::now());
         let attempt = (total / 3).max(Duration::from_secs(2));
-        for candidate in queue.by_ref().take(k) {
+        let mut first: Vec<Candidate> = queue.by_ref().take(k).collect();
+        // Peers first (a stable sort keeps their ranking); see the module documentation.
+        first.sort_by_key(|c| matches!(c, Candidate::Local(_)));
+        for candidate in first {
             let handle = running.spawn(self.attempt(candidate, attempt));
             pending.insert(handle.id(), candidate.operator());
         }
@@ -145,6 +150,9 @@ struct Attempt {
 impl Attempt {
     async fn local(self, inputs: TensorMap) -> Result<JobResponse, String> {
         let (service, model, job_id) = (self.service, self.expected.model, self.expected.job_id);
+        // Spawned last, this task may still be polled first (tokio runs the
+        // newest task next): yielding once lets the remote requests go out.
+        tokio::task::yield_now().await;
         let run = tokio::task::spawn_blocking(move || service.run_job(model, job_id, inputs));
         match tokio::time::timeout_at(self.deadline.into(), run).await {
             Ok(Ok(Ok(answer))) => Ok(answer),

@@ -22,6 +22,7 @@
 
 mod dispatch;
 mod job;
+mod operators;
 mod replay;
 mod verdict;
 
@@ -31,7 +32,7 @@ use std::time::Instant;
 
 use veris_core::api_replicated::{MAX_K, ReplicatedInferRequest, ReplicatedInferResponse};
 use veris_core::replicated::{REPLICATED_FORMAT_VERSION, ReplicatedMode, ReplicatedReceipt};
-use veris_core::{ModelId, Nonce, TensorMap, tensor_codec};
+use veris_core::{ModelId, ModelRecord, Nonce, TensorMap, tensor_codec};
 use veris_net::NetHandle;
 use veris_store::StoreError;
 
@@ -40,7 +41,7 @@ pub use job::{JobRequest, JobResponse};
 pub use replay::replay_output;
 
 use crate::error::NodeError;
-use crate::loaded::{EXACT_FORMAT, exact_engine};
+use crate::loaded::{EXACT_FORMAT, Loaded, exact_engine};
 use crate::select::{find_providers, rank};
 use crate::service::Service;
 use dispatch::{Candidate, Dispatch};
@@ -59,15 +60,33 @@ async fn blocking<T: Send + 'static>(
         })?
 }
 
-/// The model of a request, whether this hub holds it, and its decoded inputs.
-fn resolve(service: &Service, req: &ReplicatedInferRequest) -> Result<(ModelId, bool, TensorMap), NodeError> {
-    let limits = &service.config().limits.tensors;
+/// A request's model and decoded inputs, or the record of a held model that
+/// must be loaded before its inputs can be decoded.
+enum Resolution {
+    /// The model, whether this hub holds it, and the inputs.
+    Ready(ModelId, bool, TensorMap),
+    Load(ModelRecord),
+}
+
+/// The inputs of `req` for held exact model `loaded` (decoded with its specs).
+fn decode_held(service: &Service, req: &ReplicatedInferRequest, loaded: &Loaded) -> Result<TensorMap, NodeError> {
+    let specs = loaded.input_specs();
+    Ok(veris_core::tensor_json::decode_inputs(
+        &req.inputs,
+        &specs,
+        &service.config().limits.tensors,
+    )?)
+}
+
+/// Resolves the model of a request (a metadata read) and decodes its inputs
+/// unless the model is held but not loaded yet: with the hub's specs if the
+/// hub holds it, else in full tensor form.
+fn resolve(service: &Service, req: &ReplicatedInferRequest) -> Result<Resolution, NodeError> {
     match service.show_model(&req.model) {
-        Ok(record) if record.format == EXACT_FORMAT => {
-            let specs = service.load(&record)?.input_specs();
-            let inputs = veris_core::tensor_json::decode_inputs(&req.inputs, &specs, limits)?;
-            Ok((record.id, true, inputs))
-        }
+        Ok(record) if record.format == EXACT_FORMAT => match service.loaded(&record) {
+            Some(loaded) => Ok(Resolution::Ready(record.id, true, decode_held(service, req, &loaded)?)),
+            None => Ok(Resolution::Load(record)),
+        },
         Ok(record) => Err(NodeError::BadRequest(format!(
             "replicated mode needs a compiled exact model; {} is {} (compile it first: `veris model compile {}`)",
             record.reference(),
@@ -79,8 +98,8 @@ fn resolve(service: &Service, req: &ReplicatedInferRequest) -> Result<(ModelId, 
                 .model
                 .parse::<ModelId>()
                 .map_err(|e| NodeError::BadRequest(e.to_string()))?;
-            let inputs = veris_core::tensor_json::decode_tensor_map(&req.inputs, limits)?;
-            Ok((id, false, inputs))
+            let inputs = veris_core::tensor_json::decode_tensor_map(&req.inputs, &service.config().limits.tensors)?;
+            Ok(Resolution::Ready(id, false, inputs))
         }
         Err(e) => Err(e),
     }
@@ -109,8 +128,19 @@ pub async fn infer_replicated(
 ) -> Result<ReplicatedInferResponse, NodeError> {
     let (k, quorum) = check_sizes(&req)?;
     let deadline = Instant::now() + service.config().limits.infer_timeout;
-    let (resolved, req) = blocking(&service, move |s| Ok((resolve(s, &req)?, req))).await?;
-    let (model, held, inputs) = resolved;
+    // Resolved on this task (a metadata read and the inputs' decoding:
+    // microseconds) unless the model must be loaded, which goes to the blocking pool.
+    let ((model, held, inputs), req) = match resolve(&service, &req)? {
+        Resolution::Ready(model, held, inputs) => ((model, held, inputs), req),
+        Resolution::Load(record) => {
+            blocking(&service, move |s| {
+                let loaded = s.load(&record)?;
+                let inputs = decode_held(s, &req, &loaded)?;
+                Ok(((record.id, true, inputs), req))
+            })
+            .await?
+        }
+    };
     let job_id = Nonce::random();
     let mut candidates = Vec::new();
     if held {
@@ -127,7 +157,7 @@ pub async fn infer_replicated(
         candidates.extend(
             offers
                 .into_iter()
-                .filter_map(|o| veris_net::identity::address_of(&o.peer).ok().map(|a| (o.peer, a)))
+                .filter_map(|o| operators::operator_of(&o.peer).map(|a| (o.peer, a)))
                 .filter(|(_, a)| seen.insert(*a))
                 .map(|(p, a)| Candidate::Peer(p, a)),
         );
