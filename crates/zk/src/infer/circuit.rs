@@ -12,6 +12,7 @@ use super::layout::Layout;
 use super::model_slots::{ModelLayout, ModelSlots, model_layout};
 use super::pointwise::PointTable;
 use super::slots::{Slot, allocate};
+use super::view::VarMap;
 use super::walk::{Kind, Proto, check_input_shape, walk};
 
 /// Largest number of variables of a proof's witness commitment.
@@ -67,6 +68,8 @@ pub(crate) struct RequantLayer {
     pub stage: usize,
     pub kind: Kind,
     pub input: Source,
+    /// The input is a transpose of `input`'s table ([`super::view`]).
+    pub in_view: Option<VarMap>,
     pub output: Source,
     /// The input's layout (a matrix `rows × k` or the NCHW input grid).
     pub in_layout: Layout,
@@ -101,6 +104,8 @@ pub(crate) struct PointwiseLayer {
     /// Index into the key's stages.
     pub stage: usize,
     pub input: Source,
+    /// The input is a transpose of `input`'s table ([`super::view`]).
+    pub in_view: Option<VarMap>,
     pub output: Source,
     pub layout: Layout,
     /// The function, i.e. the public table `(v, f(v))`.
@@ -134,7 +139,7 @@ pub(crate) fn stage_limbs(stage: &Stage) -> usize {
         Stage::Linear(l) => l.limbs(),
         Stage::Conv(c) => c.channels.limbs(),
         Stage::AvgPool(p) => p.limbs(),
-        Stage::Relu | Stage::Lut(_) | Stage::Reshape(_) | Stage::Flatten(_) => 0,
+        Stage::Relu | Stage::Lut(_) | Stage::Reshape(_) | Stage::Flatten(_) | Stage::Transpose(_) => 0,
     }
 }
 
@@ -201,6 +206,7 @@ impl Circuit {
                     stage,
                     kind,
                     from,
+                    ref view,
                     input,
                     out,
                 } => {
@@ -210,6 +216,7 @@ impl Circuit {
                         stage,
                         kind,
                         input: source(from, &outputs),
+                        in_view: view.clone(),
                         output,
                         in_layout: input,
                         out,
@@ -221,9 +228,15 @@ impl Circuit {
                         model: models.next().expect("model slots per requantized stage"),
                     }))
                 }
-                Proto::Pointwise { stage, from, layout } => Layer::Pointwise(PointwiseLayer {
+                Proto::Pointwise {
+                    stage,
+                    from,
+                    ref view,
+                    layout,
+                } => Layer::Pointwise(PointwiseLayer {
                     stage,
                     input: source(from, &outputs),
+                    in_view: view.clone(),
                     output,
                     layout,
                     table: PointTable::of(&stages[stage]),

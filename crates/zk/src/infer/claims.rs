@@ -16,6 +16,7 @@ use super::opening::Claim;
 use super::pointwise::PointTable;
 use super::slots::Slot;
 use super::statement::Statement;
+use super::view::producer_point;
 use crate::error::VerifyError;
 use crate::field::E;
 use crate::logup::LookupClaims;
@@ -77,6 +78,25 @@ impl<'a> ClaimSink<'a> {
         )
     }
 
+    /// A claim on a layer's input, read through the layer's transposed view if it has one.
+    fn viewed(
+        &mut self,
+        source: Source,
+        view: Option<&[usize]>,
+        layout: &Layout,
+        point: &[E],
+        value: E,
+    ) -> Result<(), VerifyError> {
+        match (view, source) {
+            (None, _) => self.source(source, layout, point, value),
+            (Some(map), Source::Witness(slot)) => {
+                self.witness(slot, &producer_point(map, point), value);
+                Ok(())
+            }
+            (Some(_), _) => Err(VerifyError::FinalClaim("circuit: a view of a public tensor")),
+        }
+    }
+
     /// The threshold lookup `(j, y, Lc, Uc) ∈ {(j, v, L_j(v), U_j(v))}` of a requantized layer
     /// (`j` = the channel; a pool has one function, `j ≡ 0`).
     pub fn requant_lookup(&mut self, l: &RequantLayer, c: &LookupClaims) -> Result<(), VerifyError> {
@@ -118,7 +138,7 @@ impl<'a> ClaimSink<'a> {
                 (w[1], w[2])
             }
         };
-        self.source(r.input, &r.layout, &c.witness_point, x)?;
+        self.viewed(r.input, r.in_view.as_deref(), &r.layout, &c.witness_point, x)?;
         self.source(r.output, &r.layout, &c.witness_point, y)?;
         self.witness(r.multiplicities, &c.table_point, c.multiplicity_eval);
         Ok(())
@@ -150,7 +170,7 @@ impl<'a> ClaimSink<'a> {
 
     /// A claim on the layer's input table (matmul or window reduction).
     pub fn input(&mut self, l: &RequantLayer, point: &[E], value: E) -> Result<(), VerifyError> {
-        self.source(l.input, &l.in_layout, point, value)
+        self.viewed(l.input, l.in_view.as_deref(), &l.in_layout, point, value)
     }
 
     /// A claim on the layer's weight matrix in the model commitment.

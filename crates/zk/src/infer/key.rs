@@ -91,6 +91,9 @@ pub enum Stage {
     AvgPool(PoolKey),
     /// A pointwise function by public table (Sigmoid, Tanh, Erf, GELU, …; proved by lookup).
     Lut(LutKey),
+    /// ONNX Transpose (output axis `i` is input axis `perm[i]`): no table of its
+    /// own, its consumer's claims are re-indexed onto its producer ([`super::view`]).
+    Transpose(Vec<u8>),
 }
 
 /// Longest tensor name a key records.
@@ -241,6 +244,7 @@ fn check_stage(stage: &Stage) -> Result<(), String> {
         Stage::AvgPool(p) => check_pool(p),
         Stage::Lut(l) => l.check(),
         Stage::Relu | Stage::Flatten(_) => Ok(()),
+        Stage::Transpose(perm) => super::view::check_perm(perm),
         Stage::Reshape(dims) => {
             if dims.len() > super::MAX_RANK || dims.iter().any(|&d| d < -1) {
                 return Err("reshape target: rank ≤ 8, entries ≥ −1".into());

@@ -14,6 +14,7 @@
 //!     6 Conv:    u32 c_in ‖ u32 group ‖ window ‖ the Linear fields (k = (c_in/group)·kh·kw, n = c_out)
 //!     8 AvgPool: window ‖ u32 M ‖ u8 s
 //!    16 Lut:     256 × i8 (entry u ↦ f(u − 128))
+//!    17 Transpose: u8 rank ‖ rank × u8 perm
 //! window = 10 × u32: kernel [2] ‖ strides [2] ‖ dilations [2] ‖ pads [4] (top, left, bottom, right)
 //! ```
 //! No trailing bytes; every decoded key passes [`VerifyingKey::check`], and
@@ -22,6 +23,7 @@
 use super::key::{Boundary, InputDim, LinearKey, MAX_STAGES, RequantParams, Stage, VerifyingKey};
 use super::key_cnn::{ConvKey, WindowKey, read_pool, write_pool};
 use super::pointwise::{LutKey, TAG_LUT};
+use super::view::TAG_TRANSPOSE;
 use crate::codec::{Reader, Writer};
 use crate::error::DecodeError;
 use crate::pcs::PcsParams;
@@ -190,6 +192,11 @@ fn write_stage(w: &mut Writer, stage: &Stage) {
             w.u8(5);
             w.i64(*axis);
         }
+        Stage::Transpose(perm) => {
+            w.u8(TAG_TRANSPOSE);
+            w.u8(perm.len() as u8);
+            perm.iter().for_each(|&p| w.u8(p));
+        }
     }
 }
 
@@ -243,6 +250,13 @@ fn read_stage(r: &mut Reader<'_>, channels: &mut usize, max_channels: usize) -> 
             Ok(Stage::Reshape((0..rank).map(|_| r.i64()).collect::<Result<_, _>>()?))
         }
         5 => Ok(Stage::Flatten(r.i64()?)),
+        TAG_TRANSPOSE => {
+            let rank = usize::from(r.u8()?);
+            if rank > super::MAX_RANK {
+                return Err(DecodeError::Invalid("transpose rank above 8"));
+            }
+            Ok(Stage::Transpose((0..rank).map(|_| r.u8()).collect::<Result<_, _>>()?))
+        }
         _ => Err(DecodeError::Invalid("stage tag")),
     }
 }

@@ -8,8 +8,9 @@
 //! strides, dilations and pads; with or without fused ReLU),
 //! `AveragePool` with a constant window count, `GlobalAveragePool` (as the
 //! whole-plane average pool), `Relu`, `Lut` (the engine's tabulated Sigmoid,
-//! Tanh, Erf, GELU, by one lookup into the public table, [`pointwise`]), `Reshape` and
-//! `Flatten`, with one input and one output; anything else is refused at
+//! Tanh, Erf, GELU, by one lookup into the public table, [`pointwise`]), `Reshape`,
+//! `Flatten` and `Transpose` (a re-indexing of claims when the moved axes are
+//! powers of two), with one input and one output; anything else is refused at
 //! setup with a typed "not yet provable" error.
 //!
 //! **Arithmetization.** Each value between layers is a `rows × cols` matrix
@@ -60,6 +61,7 @@ mod shape;
 mod slots;
 pub mod statement;
 pub mod verify;
+mod view;
 mod walk;
 mod window;
 mod window_grouped;

@@ -159,6 +159,7 @@ fn stages_of(model: &ExactModel) -> Result<Vec<Stage>, SetupError> {
             ExactOp::Lut(l) => Stage::Lut(LutKey { table: l.table.clone() }),
             ExactOp::Reshape { shape, .. } => Stage::Reshape(shape.clone()),
             ExactOp::Flatten { axis, .. } => Stage::Flatten(*axis),
+            ExactOp::Transpose(t) => Stage::Transpose(t.perm.clone()),
             ExactOp::Conv(c) => Stage::Conv(conv_key(i, c)?),
             ExactOp::AvgPool(p) => Stage::AvgPool(pool_key(p)?),
             ExactOp::GlobalAvgPool(p) => Stage::AvgPool(global_pool_key(model, i, p, &mut shapes)?),

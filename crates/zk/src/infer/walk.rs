@@ -14,6 +14,7 @@ use super::key::{InputDim, Stage};
 use super::layout::{Grid, Layout};
 use super::shape::{MAX_OP_ELEMENTS, flatten_shape, reshape_target};
 use super::statement::element_count;
+use super::view::{VarMap, compose, transpose_map};
 
 /// Which reduction proves a requantized layer's accumulators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,12 +29,14 @@ pub(crate) enum Kind {
     Pool,
 }
 
-/// A layer before witness slots are placed.
+/// A layer before witness slots are placed. `view`: the layer reads a
+/// transpose of its producer's table ([`super::view`]).
 pub(crate) enum Proto {
     Requant {
         stage: usize,
         kind: Kind,
         from: Option<usize>,
+        view: Option<VarMap>,
         input: Layout,
         out: Layout,
     },
@@ -41,6 +44,7 @@ pub(crate) enum Proto {
     Pointwise {
         stage: usize,
         from: Option<usize>,
+        view: Option<VarMap>,
         layout: Layout,
     },
 }
@@ -73,7 +77,12 @@ pub(crate) fn check_input_shape(dims: &[InputDim], shape: &[usize]) -> Result<()
 /// Whether a value laid out as `have` can be read in layout `want`.
 fn same_table(have: Layout, want: Layout) -> bool {
     match (have, want) {
-        (Layout::Matrix(a), Layout::Matrix(b)) => a.cols == b.cols && a.rows == b.rows,
+        // With power-of-two column counts both tables are the row-major data zero-padded
+        // to `2^⌈log2(rows·cols)⌉` entries, so a reshape between them moves nothing.
+        (Layout::Matrix(a), Layout::Matrix(b)) => {
+            (a.cols == b.cols && a.rows == b.rows)
+                || (a.cols.is_power_of_two() && b.cols.is_power_of_two() && a.rows * a.cols == b.rows * b.cols)
+        }
         (Layout::Grid(g), Layout::Matrix(m)) => {
             let [n, c, h, w] = g.dims;
             m.rows == n && m.cols == c * h * w && h.is_power_of_two() && w.is_power_of_two()
@@ -89,15 +98,7 @@ fn same_table(have: Layout, want: Layout) -> bool {
 /// already lie in a compatible layout.
 fn connect(protos: &mut [Proto], current: Option<usize>, want: Layout, stage: usize) -> Result<(), StatementError> {
     let Some(last) = current else { return Ok(()) };
-    let mut chain = vec![last];
-    let from_input = loop {
-        match protos[*chain.last().expect("non-empty")] {
-            Proto::Pointwise { from: None, .. } => break true,
-            Proto::Pointwise { from: Some(i), .. } => chain.push(i),
-            Proto::Requant { .. } => break false,
-        }
-    };
-    if from_input {
+    if let Some(chain) = input_chain(protos, last) {
         for j in chain {
             if let Proto::Pointwise { layout, .. } = &mut protos[j] {
                 *layout = want;
@@ -111,6 +112,65 @@ fn connect(protos: &mut [Proto], current: Option<usize>, want: Layout, stage: us
         )));
     }
     Ok(())
+}
+
+/// The pointwise layers from `last` back to the public input, if `last` is
+/// reached from the input through pointwise layers only.
+fn input_chain(protos: &[Proto], last: usize) -> Option<Vec<usize>> {
+    let mut chain = vec![last];
+    loop {
+        match protos[*chain.last().expect("non-empty")] {
+            Proto::Pointwise { from: None, .. } => return Some(chain),
+            Proto::Pointwise { from: Some(i), .. } => chain.push(i),
+            Proto::Requant { .. } => return None,
+        }
+    }
+}
+
+/// Reads a pending transposed view in layout `want`: the view's table must
+/// be the row-major padded table `want` is (a power-of-two column count).
+fn read_view(view: VarMap, want: Layout, stage: usize) -> Result<VarMap, StatementError> {
+    match want {
+        Layout::Matrix(d) if d.cols.is_power_of_two() && d.vars() == view.len() => Ok(view),
+        _ => Err(StatementError::NotYetProvable(format!(
+            "stage {stage}: reads a transpose in a layout that is not its row-major padded table"
+        ))),
+    }
+}
+
+/// The variable map of a transpose of `current` (shape `shape`) by `perm`, on top of `view`.
+fn transpose_view(
+    protos: &[Proto],
+    current: Option<usize>,
+    view: Option<&[usize]>,
+    shape: &[usize],
+    perm: &[u8],
+    stage: usize,
+) -> Result<(Vec<usize>, VarMap), StatementError> {
+    let refuse = |what: &str| {
+        Err(StatementError::NotYetProvable(format!(
+            "stage {stage}: a transpose of {what}"
+        )))
+    };
+    let Some(j) = current else {
+        return refuse("the model input");
+    };
+    if input_chain(protos, j).is_some() {
+        return refuse("a pointwise function of the model input");
+    }
+    let flat = match protos[j].out_layout() {
+        Layout::Matrix(d) => d.cols.is_power_of_two(),
+        Layout::Grid(_) => false,
+    };
+    if !flat {
+        return refuse("a grid or a matrix whose column count is not a power of two");
+    }
+    let (shape, map) = transpose_map(shape, perm)?;
+    let map = compose(view, map);
+    if map.len() != protos[j].out_layout().vars() {
+        return refuse("a value whose shape does not match its table");
+    }
+    Ok((shape, map))
 }
 
 fn nchw(shape: &[usize], stage: usize) -> Result<[usize; 4], StatementError> {
@@ -160,8 +220,10 @@ fn window_out(stage_index: usize, stage: &Stage, shape: &[usize]) -> Result<(Gri
 pub(crate) fn walk(stages: &[Stage], input_shape: &[usize]) -> Result<(Vec<Proto>, Vec<usize>), StatementError> {
     let mut shape = input_shape.to_vec();
     let mut protos: Vec<Proto> = Vec::new();
-    // The value flowing along the chain: the input (None) or proto j's output.
+    // The value flowing along the chain: the input (None) or proto j's output,
+    // read through `view` when transposes lie between.
     let mut current: Option<usize> = None;
+    let mut view: Option<VarMap> = None;
     for (stage_index, stage) in stages.iter().enumerate() {
         let count = element_count(&shape).unwrap_or(usize::MAX);
         let proto = match stage {
@@ -175,17 +237,29 @@ pub(crate) fn walk(stages: &[Stage], input_shape: &[usize]) -> Result<(Vec<Proto
                 }
                 let rows = count / k;
                 let input = Layout::Matrix(Dims::new(rows, k));
-                connect(&mut protos, current, input, stage_index)?;
+                let view = match view.take() {
+                    Some(v) => Some(read_view(v, input, stage_index)?),
+                    None => {
+                        connect(&mut protos, current, input, stage_index)?;
+                        None
+                    }
+                };
                 *shape.last_mut().expect("rank ≥ 1") = n;
                 Some(Proto::Requant {
                     stage: stage_index,
                     kind: Kind::Linear,
                     from: current,
+                    view,
                     input,
                     out: Layout::Matrix(Dims::new(rows, n)),
                 })
             }
             Stage::Conv(_) | Stage::AvgPool(_) => {
+                if view.is_some() {
+                    return Err(StatementError::NotYetProvable(format!(
+                        "stage {stage_index}: a window op reading a transpose"
+                    )));
+                }
                 let (input, out) = window_out(stage_index, stage, &shape)?;
                 connect(&mut protos, current, Layout::Grid(input), stage_index)?;
                 shape = out.dims.to_vec();
@@ -198,23 +272,31 @@ pub(crate) fn walk(stages: &[Stage], input_shape: &[usize]) -> Result<(Vec<Proto
                     stage: stage_index,
                     kind,
                     from: current,
+                    view: None,
                     input: Layout::Grid(input),
                     out: Layout::Grid(out),
                 })
             }
             Stage::Relu | Stage::Lut(_) => {
-                let layout = match current {
-                    Some(j) => protos[j].out_layout(),
-                    None => {
-                        let last = shape.last().copied().unwrap_or(1);
-                        Layout::Matrix(Dims::new(count / last, last))
-                    }
+                let last = shape.last().copied().unwrap_or(1);
+                let row_major = Layout::Matrix(Dims::new(count / last.max(1), last));
+                let (layout, view) = match (current, view.take()) {
+                    (_, Some(v)) => (row_major, Some(read_view(v, row_major, stage_index)?)),
+                    (Some(j), None) => (protos[j].out_layout(), None),
+                    (None, None) => (row_major, None),
                 };
                 Some(Proto::Pointwise {
                     stage: stage_index,
                     from: current,
+                    view,
                     layout,
                 })
+            }
+            Stage::Transpose(perm) => {
+                let (out, map) = transpose_view(&protos, current, view.as_deref(), &shape, perm, stage_index)?;
+                shape = out;
+                view = Some(map);
+                None
             }
             Stage::Reshape(target) => {
                 shape = reshape_target(&shape, target)?;
@@ -239,6 +321,11 @@ pub(crate) fn walk(stages: &[Stage], input_shape: &[usize]) -> Result<(Vec<Proto
     if protos.is_empty() {
         return Err(StatementError::NotYetProvable(
             "the program has no linear, window or ReLU layer".into(),
+        ));
+    }
+    if view.is_some() {
+        return Err(StatementError::NotYetProvable(
+            "a transpose after the last proved layer (the output would be a view)".into(),
         ));
     }
     Ok((protos, shape))

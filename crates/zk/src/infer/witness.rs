@@ -17,6 +17,7 @@ use super::prove::ProveError;
 use super::setup::ProverKey;
 use super::statement::Statement;
 use super::tables::VALUES;
+use super::view::view_table;
 use super::walk::Kind;
 use super::witness_acc::accumulators;
 use super::{LIMB_BITS, QMAX, QMIN};
@@ -187,15 +188,17 @@ impl Witness {
         Ok(w)
     }
 
-    /// The padded input of layer `i`: the statement's input or the previous layer's output.
+    /// The padded input of layer `i`: the statement's input or the previous
+    /// layer's output (transposed when the layer reads a view of it).
     pub fn layer_input(&self, i: usize) -> Vec<i64> {
-        let (source, layout) = match &self.circuit.layers[i] {
-            Layer::Requant(l) => (l.input, l.in_layout),
-            Layer::Pointwise(r) => (r.input, r.layout),
+        let (source, view, layout) = match &self.circuit.layers[i] {
+            Layer::Requant(l) => (l.input, &l.in_view, l.in_layout),
+            Layer::Pointwise(r) => (r.input, &r.in_view, r.layout),
         };
-        match (source, i.checked_sub(1)) {
-            (Source::Input, _) | (_, None) => layout.pad(&self.statement.input.data),
-            (_, Some(prev)) => self.layers[prev].output().to_vec(),
+        match (source, i.checked_sub(1), view) {
+            (Source::Input, _, _) | (_, None, _) => layout.pad(&self.statement.input.data),
+            (_, Some(prev), None) => self.layers[prev].output().to_vec(),
+            (_, Some(prev), Some(map)) => view_table(map, self.layers[prev].output()),
         }
     }
 

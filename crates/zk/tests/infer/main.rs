@@ -13,3 +13,4 @@ mod receipt;
 mod refusals;
 mod soundness;
 mod support;
+mod transpose;

@@ -113,6 +113,8 @@ pub enum Op<'a> {
     Relu,
     Reshape(&'a [i64]),
     Flatten(i64),
+    /// Output axis `i` is input axis `perm[i]`.
+    Transpose(&'a [u8]),
     /// `window` = kernel, strides, dilations, pads (top, left, bottom, right).
     Conv {
         c_in: u32,
@@ -173,6 +175,7 @@ impl ExactBuilder {
             Op::Relu => 3,
             Op::Reshape(_) => 4,
             Op::Flatten(_) => 5,
+            Op::Transpose(_) => 14,
             Op::Conv { .. } => 6,
             Op::AvgPool { .. } => 8,
             Op::GlobalAvgPool { .. } => 9,
@@ -230,6 +233,10 @@ impl ExactBuilder {
                 dims.iter().for_each(|d| o.extend_from_slice(&d.to_le_bytes()));
             }
             Op::Flatten(axis) => o.extend_from_slice(&axis.to_le_bytes()),
+            Op::Transpose(perm) => {
+                o.push(perm.len() as u8);
+                o.extend_from_slice(perm);
+            }
         }
         self.count += 1;
     }
