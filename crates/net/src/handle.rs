@@ -51,6 +51,7 @@ pub(crate) enum Command {
     },
     PublishReceipt(Vec<u8>, Reply<Digest32>),
     PublishEvidence(Vec<u8>, Reply<Digest32>),
+    PublishJob(Vec<u8>, Reply<Digest32>),
     FetchReceipt {
         peer: PeerId,
         id: Digest32,
@@ -166,6 +167,14 @@ impl NetHandle {
     /// it on `veris/evidence/1`; returns its id.
     pub async fn publish_evidence(&self, bytes: Vec<u8>) -> Result<Digest32, NetError> {
         self.call(|r| Command::PublishEvidence(bytes, r)).await
+    }
+
+    /// Checks an encoded [`veris_core::published_job::PublishedJob`] (JSON:
+    /// signature, inputs against its input digest, size) signed by this
+    /// node's own operator key, and gossips it on `veris/jobs/1`; returns
+    /// the statement's id.
+    pub async fn publish_job(&self, bytes: Vec<u8>) -> Result<Digest32, NetError> {
+        self.call(|r| Command::PublishJob(bytes, r)).await
     }
 
     /// Asks `peer` for the receipt with id `id`; a receipt that does not

@@ -11,6 +11,7 @@ use veris_core::{Address, Mode, ModelRecord, Nonce, OperatorKey, Receipt, Statem
 use veris_engine::{EngineLimits, FloatModel};
 use veris_store::{EvidenceStore, Hub, HubConfig, ModelRef, NewModel, load_or_create_key};
 
+use crate::audit::JobOutbox;
 use crate::cache::ModelCache;
 use crate::config::NodeConfig;
 use crate::error::NodeError;
@@ -41,6 +42,7 @@ pub struct Service {
     metrics: Metrics,
     proving_keys: ProvingKeys,
     prove_queue: ProveQueue,
+    job_outbox: JobOutbox,
 }
 
 pub(crate) fn now_ms() -> u64 {
@@ -79,6 +81,7 @@ impl Service {
             key,
             in_flight: AtomicUsize::new(0),
             metrics: Metrics::default(),
+            job_outbox: JobOutbox::default(),
         })
     }
 
@@ -283,6 +286,11 @@ impl Service {
     /// Replicated jobs this node has in flight with each peer.
     pub(crate) fn peer_loads(&self) -> &Arc<PeerLoads> {
         &self.peer_loads
+    }
+
+    /// Where this node's job statements go to be published.
+    pub(crate) fn job_outbox(&self) -> &JobOutbox {
+        &self.job_outbox
     }
 
     /// The hub (for compilation, which stores its result there).

@@ -125,6 +125,7 @@ impl Driver {
                 self.resolve_dials(peer_id, Ok(()));
                 if num_established.get() == 1 {
                     self.emit(NetEvent::PeerConnected { peer: peer_id });
+                    self.start_evidence_sync(peer_id);
                 }
             }
             SwarmEvent::ConnectionClosed {

@@ -9,7 +9,9 @@
 //! - [`serve`]: inbound requests, admission control, provider calls.
 //! - [`fetching`]: outbound blob fetches driven by [`crate::fetch`].
 //! - [`rpc`]: outbound inference and receipt requests.
-//! - [`gossip`]: announcements and receipts on gossipsub.
+//! - [`gossip`]: announcements and receipts on gossipsub; [`evidence`] and
+//!   [`jobs`]: fraud evidence and signed job statements on gossipsub.
+//! - [`sync`]: evidence sync with every newly connected peer.
 //! - [`deny`]: the operator's deny-list (peers cut off, as in a partition).
 
 mod deny;
@@ -17,8 +19,10 @@ mod discovery;
 mod evidence;
 mod fetching;
 mod gossip;
+mod jobs;
 mod rpc;
 mod serve;
+mod sync;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -94,6 +98,8 @@ pub(crate) struct Driver {
     infer_requests: HashMap<OutboundRequestId, (PeerId, Reply<Vec<u8>>)>,
     receipt_requests: HashMap<OutboundRequestId, ReceiptLookup>,
     blob_requests: HashMap<OutboundRequestId, (ModelId, PeerId, Want)>,
+    /// Evidence-sync pages asked: of whom, and how many pages so far.
+    sync_requests: HashMap<OutboundRequestId, (PeerId, usize)>,
     fetches: HashMap<ModelId, ActiveFetch>,
     /// Interrupted fetches kept for resuming, oldest first.
     partial: Vec<BlobFetch>,
@@ -138,6 +144,7 @@ impl Driver {
             infer_requests: HashMap::new(),
             receipt_requests: HashMap::new(),
             blob_requests: HashMap::new(),
+            sync_requests: HashMap::new(),
             fetches: HashMap::new(),
             partial: Vec::new(),
             own: None,
@@ -225,6 +232,9 @@ impl Driver {
             Command::PublishEvidence(bytes, reply) => {
                 let _ = reply.send(self.publish_evidence(bytes));
             }
+            Command::PublishJob(bytes, reply) => {
+                let _ = reply.send(self.publish_job(bytes));
+            }
             Command::FetchReceipt { peer, id, reply } => self.send_receipt_request(peer, id, reply),
             Command::Deny(peers, reply) => {
                 self.set_denied(peers);
@@ -240,6 +250,7 @@ impl Driver {
             SwarmEvent::Behaviour(BehaviourEvent::Infer(e)) => self.on_infer_event(e),
             SwarmEvent::Behaviour(BehaviourEvent::Receipt(e)) => self.on_receipt_event(e),
             SwarmEvent::Behaviour(BehaviourEvent::Gossip(e)) => self.on_gossip_event(e),
+            SwarmEvent::Behaviour(BehaviourEvent::Sync(e)) => self.on_sync_event(e),
             other => self.on_discovery_event(other),
         }
     }

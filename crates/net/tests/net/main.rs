@@ -4,10 +4,12 @@
 mod blobs;
 mod deny;
 mod discovery;
+mod evidence;
 mod gossip;
 mod hygiene;
 mod latency;
 mod raw_peer;
 mod rpc;
 mod support;
+mod sync;
 mod throughput;
