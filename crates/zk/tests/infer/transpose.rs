@@ -256,3 +256,38 @@ fn transposes_the_reindexing_cannot_express_are_refused() {
     b.op(Op::Transpose(&[0, 2, 1]));
     assert!(not_provable(&b.build(&[Some(1), Some(4), Some(4)])).contains("after the last"));
 }
+
+#[test]
+fn swapped_inputs_outputs_and_models_are_rejected() {
+    let (model, pk, vk) = heads();
+    let (statement, proof) = heads_proof();
+    verify_bytes::<H>(vk, statement, proof).expect("honest");
+    // Another input's statement (same shape), then A's input with B's output and vice versa.
+    let other = prove(pk, model, &random_input(&mut Rng(40), &[1, 4, 16])).expect("prove");
+    assert_ne!(other.statement.input, statement.input);
+    assert_ne!(
+        other.statement.output, statement.output,
+        "distinct inputs, distinct outputs"
+    );
+    assert!(
+        verify_bytes::<H>(vk, &other.statement, proof).is_err(),
+        "another statement"
+    );
+    let mut swapped = statement.clone();
+    swapped.input = other.statement.input.clone();
+    assert!(verify_bytes::<H>(vk, &swapped, proof).is_err(), "another input");
+    let mut swapped = statement.clone();
+    swapped.output = other.statement.output.clone();
+    assert!(verify_bytes::<H>(vk, &swapped, proof).is_err(), "another output");
+    // The same program with other weights: a proof for A does not verify under B's key.
+    let b = heads_model(11);
+    assert_ne!(b.id(), model.id());
+    let (_, vk_b) = setup::<H>(&b, PcsParams::default()).expect("setup B");
+    let mut s = statement.clone();
+    s.model_id = vk_b.model_id().to_owned();
+    assert!(verify_bytes::<H>(&vk_b, &s, proof).is_err(), "A's proof under B's key");
+    assert!(
+        verify_bytes::<H>(&vk_b, statement, proof).is_err(),
+        "A's statement under B's key"
+    );
+}
