@@ -9,6 +9,7 @@ use super::VALUE_VARS;
 use super::error::StatementError;
 use super::key::{Stage, VerifyingKey};
 use super::layout::Layout;
+use super::matmul_act::MatMulVars;
 use super::model_slots::{ModelLayout, ModelSlots, model_layout};
 use super::pointwise::PointTable;
 use super::slots::{Slot, allocate};
@@ -68,8 +69,12 @@ pub(crate) struct RequantLayer {
     pub stage: usize,
     pub kind: Kind,
     pub input: Source,
+    /// The layer producing `input` (`None`: the public input).
+    pub from: Option<usize>,
     /// The input is a transpose of `input`'s table ([`super::view`]).
     pub in_view: Option<VarMap>,
+    /// The right operand of an activation matmul ([`super::matmul_act`]).
+    pub operand_b: Option<Box<MatMulOperand>>,
     pub output: Source,
     /// The input's layout (a matrix `rows × k` or the NCHW input grid).
     pub in_layout: Layout,
@@ -92,10 +97,22 @@ impl RequantLayer {
     /// pool (one function for every element).
     pub fn channel_vars(&self) -> (usize, usize) {
         match self.kind {
-            Kind::Pool => (0, 0),
+            Kind::Pool | Kind::MatMul => (0, 0),
             Kind::Linear | Kind::Conv | Kind::GroupedConv => self.out.channel_vars(),
         }
     }
+}
+
+/// The right operand `B` of an activation matmul layer, a committed value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct MatMulOperand {
+    pub source: Source,
+    /// The layer producing it.
+    pub from: usize,
+    pub view: Option<VarMap>,
+    pub layout: Layout,
+    /// `[b, i, p, j]` variable counts of the layer.
+    pub vars: MatMulVars,
 }
 
 /// A proved pointwise layer (standalone ReLU or `Lut`).
@@ -139,6 +156,7 @@ pub(crate) fn stage_limbs(stage: &Stage) -> usize {
         Stage::Linear(l) => l.limbs(),
         Stage::Conv(c) => c.channels.limbs(),
         Stage::AvgPool(p) => p.limbs(),
+        Stage::MatMul(m) => m.limbs(),
         Stage::Relu | Stage::Lut(_) | Stage::Reshape(_) | Stage::Flatten(_) | Stage::Transpose(_) => 0,
     }
 }
@@ -177,7 +195,10 @@ impl Circuit {
             }
             match p {
                 Proto::Requant { kind, .. } => {
-                    let channels = if *kind == Kind::Pool { 0 } else { out.channel_vars().1 };
+                    let channels = match kind {
+                        Kind::Pool | Kind::MatMul => 0,
+                        Kind::Linear | Kind::Conv | Kind::GroupedConv => out.channel_vars().1,
+                    };
                     logs.extend([out.vars(), out.vars(), channels + VALUE_VARS]);
                 }
                 Proto::Pointwise { stage, .. } => logs.push(PointTable::of(&stages[*stage]).table_vars()),
@@ -209,6 +230,7 @@ impl Circuit {
                     ref view,
                     input,
                     out,
+                    ref b,
                 } => {
                     let [lower, upper, multiplicities] = [(); 3].map(|_| next.next().expect("slot"));
                     let count = stage_limbs(&stages[stage]);
@@ -216,7 +238,17 @@ impl Circuit {
                         stage,
                         kind,
                         input: source(from, &outputs),
+                        from,
                         in_view: view.clone(),
+                        operand_b: b.as_ref().map(|b| {
+                            Box::new(MatMulOperand {
+                                source: outputs[b.from],
+                                from: b.from,
+                                view: b.view.clone(),
+                                layout: b.layout,
+                                vars: b.vars,
+                            })
+                        }),
                         output,
                         in_layout: input,
                         out,

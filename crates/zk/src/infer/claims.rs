@@ -173,6 +173,15 @@ impl<'a> ClaimSink<'a> {
         self.viewed(l.input, l.in_view.as_deref(), &l.in_layout, point, value)
     }
 
+    /// A claim on an activation matmul's right operand.
+    pub fn input_b(&mut self, l: &RequantLayer, point: &[E], value: E) -> Result<(), VerifyError> {
+        let b = l
+            .operand_b
+            .as_ref()
+            .ok_or(VerifyError::FinalClaim("circuit: a matmul without its right operand"))?;
+        self.viewed(b.source, b.view.as_deref(), &b.layout, point, value)
+    }
+
     /// A claim on the layer's weight matrix in the model commitment.
     pub fn weights(&mut self, l: &RequantLayer, point: Vec<E>, value: E) -> Result<(), VerifyError> {
         let slot = l

@@ -94,6 +94,8 @@ pub enum Stage {
     /// ONNX Transpose (output axis `i` is input axis `perm[i]`): no table of its
     /// own, its consumer's claims are re-indexed onto its producer ([`super::view`]).
     Transpose(Vec<u8>),
+    /// `MatMul` of two activations (attention; [`super::matmul_act`]).
+    MatMul(super::matmul_act::MatMulKey),
 }
 
 /// Longest tensor name a key records.
@@ -245,6 +247,7 @@ fn check_stage(stage: &Stage) -> Result<(), String> {
         Stage::Lut(l) => l.check(),
         Stage::Relu | Stage::Flatten(_) => Ok(()),
         Stage::Transpose(perm) => super::view::check_perm(perm),
+        Stage::MatMul(m) => m.check(),
         Stage::Reshape(dims) => {
             if dims.len() > super::MAX_RANK || dims.iter().any(|&d| d < -1) {
                 return Err("reshape target: rank ≤ 8, entries ≥ −1".into());

@@ -15,6 +15,7 @@
 //!     8 AvgPool: window ‖ u32 M ‖ u8 s
 //!    16 Lut:     256 × i8 (entry u ↦ f(u − 128))
 //!    17 Transpose: u8 rank ‖ rank × u8 perm
+//!    18 MatMul:  u32 a ‖ u32 b (the stages whose values are the operands) ‖ u32 K ‖ u32 M ‖ u8 s
 //! window = 10 × u32: kernel [2] ‖ strides [2] ‖ dilations [2] ‖ pads [4] (top, left, bottom, right)
 //! ```
 //! No trailing bytes; every decoded key passes [`VerifyingKey::check`], and
@@ -22,6 +23,7 @@
 
 use super::key::{Boundary, InputDim, LinearKey, MAX_STAGES, RequantParams, Stage, VerifyingKey};
 use super::key_cnn::{ConvKey, WindowKey, read_pool, write_pool};
+use super::matmul_act::{MatMulKey, TAG_MATMUL};
 use super::pointwise::{LutKey, TAG_LUT};
 use super::view::TAG_TRANSPOSE;
 use crate::codec::{Reader, Writer};
@@ -192,6 +194,7 @@ fn write_stage(w: &mut Writer, stage: &Stage) {
             w.u8(5);
             w.i64(*axis);
         }
+        Stage::MatMul(m) => m.write(w),
         Stage::Transpose(perm) => {
             w.u8(TAG_TRANSPOSE);
             w.u8(perm.len() as u8);
@@ -257,6 +260,7 @@ fn read_stage(r: &mut Reader<'_>, channels: &mut usize, max_channels: usize) -> 
             }
             Ok(Stage::Transpose((0..rank).map(|_| r.u8()).collect::<Result<_, _>>()?))
         }
+        TAG_MATMUL => Ok(Stage::MatMul(MatMulKey::read(r)?)),
         _ => Err(DecodeError::Invalid("stage tag")),
     }
 }

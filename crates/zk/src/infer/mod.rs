@@ -9,9 +9,11 @@
 //! `AveragePool` with a constant window count, `GlobalAveragePool` (as the
 //! whole-plane average pool), `Relu`, `Lut` (the engine's tabulated Sigmoid,
 //! Tanh, Erf, GELU, by one lookup into the public table, [`pointwise`]), `Reshape`,
-//! `Flatten` and `Transpose` (a re-indexing of claims when the moved axes are
-//! powers of two), with one input and one output; anything else is refused at
-//! setup with a typed "not yet provable" error.
+//! `Flatten`, `Transpose` (a re-indexing of claims when the moved axes are
+//! powers of two) and the `MatMul` of two earlier activations ([`matmul_act`],
+//! the one op that may read a value other than the previous op's), with one
+//! input and one output; anything else is refused at setup with a typed "not
+//! yet provable" error.
 //!
 //! **Arithmetization.** Each value between layers is a `rows × cols` matrix
 //! zero-padded to powers of two. For a linear layer with accumulators
@@ -53,6 +55,7 @@ pub mod key;
 pub mod key_cnn;
 mod key_codec;
 mod layout;
+pub mod matmul_act;
 mod model_slots;
 mod opening;
 pub mod pointwise;
@@ -63,6 +66,7 @@ pub mod statement;
 pub mod verify;
 mod view;
 mod walk;
+mod walk_matmul;
 mod window;
 mod window_grouped;
 
@@ -72,6 +76,8 @@ pub mod prove;
 pub mod setup;
 #[cfg(feature = "prover")]
 mod setup_cnn;
+#[cfg(feature = "prover")]
+mod setup_matmul;
 #[cfg(feature = "prover")]
 mod tables;
 #[cfg(feature = "prover")]

@@ -4,7 +4,7 @@
 //! magic "VERISZKP" ‖ u32 format version (1)
 //! ‖ witness commitment root (32)
 //! ‖ one LogUp proof per layer (in order), then the range LogUp proof
-//! ‖ per requantized layer (Linear, Conv, AvgPool): relation evaluations (2 + 2·limbs E)
+//! ‖ per requantized layer (Linear, Conv, AvgPool, activation MatMul): relation evaluations (2 + 2·limbs E)
 //!   ‖ per reduction step ([`super::window`]): sumcheck (vars·(degree + 1) E) ‖ its evaluations
 //! ‖ batched opening of the witness commitment ‖ batched opening of the model commitment
 //! ```

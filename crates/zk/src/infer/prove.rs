@@ -8,6 +8,7 @@ use veris_engine::exact::{ExactError, ExactModel, ExactOutputs};
 use super::circuit::{Layer, RequantLayer};
 use super::claims::ClaimSink;
 use super::error::StatementError;
+use super::matmul_act::prover::prove_matmul;
 use super::opening::prover::prove_batch;
 use super::pointwise::PointTable;
 use super::proof::{LayerProof, Proof};
@@ -185,7 +186,8 @@ pub fn prove_witness<H: Hasher>(pk: &ProverKey<H>, witness: &Witness) -> Result<
         .enumerate()
         .filter_map(|(i, w)| w.requant().map(|w| (i, w)));
     for (l, (i, w)) in requant_layers(circuit).into_iter().zip(requant_witnesses) {
-        requant.push(prove_requant(&mut t, &mut sink, pk, l, w, &witness.layer_input(i))?);
+        let operands = (witness.layer_input(i), witness.layer_input_b(i));
+        requant.push(prove_requant(&mut t, &mut sink, pk, l, w, operands)?);
     }
     let witness_opening = prove_batch(&mut t, b"witness", &commitment, &data, &big, &sink.witness)?;
     let model_opening = prove_batch(
@@ -259,7 +261,7 @@ fn prove_requant<H: Hasher>(
     pk: &ProverKey<H>,
     l: &RequantLayer,
     w: &RequantWitness,
-    x: &[i64],
+    (x, b): (Vec<i64>, Option<Vec<i64>>),
 ) -> Result<LayerProof, ProveError> {
     let stage = &pk.vk.stages[l.stage];
     let r = t.challenge_exts(b"inference/layer-point", l.out.vars());
@@ -270,6 +272,9 @@ fn prove_requant<H: Hasher>(
     let limbs = l.e_limbs.len();
     let acc = relation[0] + recombine(&relation[2..2 + limbs]);
     let target = acc - bias_term(stage, l, &r);
-    let steps = prove_reduction(t, sink, stage, l, &r, target, x, &w.weights)?;
+    let steps = match (&l.operand_b, b) {
+        (Some(operand), Some(b)) => vec![prove_matmul(t, sink, l, operand.vars, &r, target, &x, &b)?],
+        _ => prove_reduction(t, sink, stage, l, &r, target, &x, &w.weights)?,
+    };
     Ok(LayerProof { relation, steps })
 }

@@ -12,9 +12,11 @@ use veris_engine::exact::{Bits, ExactModel, ExactOp, Linear, Requant};
 use super::circuit::Circuit;
 use super::error::StatementError;
 use super::key::{Boundary, InputDim, LinearKey, RequantParams, Stage, VerifyingKey};
+use super::matmul_act::prover::matmul_tables;
 use super::model_slots::model_layout;
 use super::pointwise::LutKey;
 use super::setup_cnn::{conv_key, global_pool_key, pool_key};
+use super::setup_matmul::matmul_key;
 use super::tables::{RequantTables, conv_tables, linear_tables, pool_tables};
 use super::{MAX_ACC_BOUND, SEMANTICS_VERSION};
 use crate::error::ProverError;
@@ -77,6 +79,7 @@ pub fn setup<H: Hasher>(model: &ExactModel, params: PcsParams) -> Result<(Prover
             (ExactOp::Conv(c), Stage::Conv(key)) => conv_tables(c, key),
             (ExactOp::AvgPool(p), Stage::AvgPool(key)) => pool_tables(p.requant, key),
             (ExactOp::GlobalAvgPool(p), Stage::AvgPool(key)) => pool_tables(p.requant, key),
+            (ExactOp::BatchMatMul(_), Stage::MatMul(key)) => matmul_tables(key),
             _ => continue,
         };
         let s = slots.next().expect("model slots per requantized stage");
@@ -147,6 +150,11 @@ fn stages_of(model: &ExactModel) -> Result<Vec<Stage>, SetupError> {
     let mut stages = Vec::with_capacity(model.ops().len());
     let mut shapes = None;
     for (i, op) in model.ops().iter().enumerate() {
+        if let ExactOp::BatchMatMul(m) = op {
+            stages.push(Stage::MatMul(matmul_key(model, i, m, &mut shapes)?));
+            current = base + i as u32;
+            continue;
+        }
         if op.operands() != [current] {
             return refuse(format!(
                 "op {i} ({}) does not read the previous op's output only",

@@ -15,6 +15,7 @@ use super::layout::{Grid, Layout};
 use super::shape::{MAX_OP_ELEMENTS, flatten_shape, reshape_target};
 use super::statement::element_count;
 use super::view::{VarMap, compose, transpose_map};
+use super::walk_matmul::{OperandB, Value, matmul_proto};
 
 /// Which reduction proves a requantized layer's accumulators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +28,8 @@ pub(crate) enum Kind {
     GroupedConv,
     /// Window sumcheck with unit taps.
     Pool,
+    /// Activation × activation sumcheck over `(batch, p)` ([`super::matmul_act`]).
+    MatMul,
 }
 
 /// A layer before witness slots are placed. `view`: the layer reads a
@@ -39,6 +42,8 @@ pub(crate) enum Proto {
         view: Option<VarMap>,
         input: Layout,
         out: Layout,
+        /// The right operand of an activation matmul.
+        b: Option<Box<OperandB>>,
     },
     /// ReLU or a table `Lut`: one lookup of `(x, y)` pairs.
     Pointwise {
@@ -116,7 +121,7 @@ fn connect(protos: &mut [Proto], current: Option<usize>, want: Layout, stage: us
 
 /// The pointwise layers from `last` back to the public input, if `last` is
 /// reached from the input through pointwise layers only.
-fn input_chain(protos: &[Proto], last: usize) -> Option<Vec<usize>> {
+pub(crate) fn input_chain(protos: &[Proto], last: usize) -> Option<Vec<usize>> {
     let mut chain = vec![last];
     loop {
         match protos[*chain.last().expect("non-empty")] {
@@ -224,6 +229,8 @@ pub(crate) fn walk(stages: &[Stage], input_shape: &[usize]) -> Result<(Vec<Proto
     // read through `view` when transposes lie between.
     let mut current: Option<usize> = None;
     let mut view: Option<VarMap> = None;
+    // The value after each stage, for layers that read an earlier one (MatMul).
+    let mut values: Vec<Value> = Vec::with_capacity(stages.len());
     for (stage_index, stage) in stages.iter().enumerate() {
         let count = element_count(&shape).unwrap_or(usize::MAX);
         let proto = match stage {
@@ -252,6 +259,7 @@ pub(crate) fn walk(stages: &[Stage], input_shape: &[usize]) -> Result<(Vec<Proto
                     view,
                     input,
                     out: Layout::Matrix(Dims::new(rows, n)),
+                    b: None,
                 })
             }
             Stage::Conv(_) | Stage::AvgPool(_) => {
@@ -275,6 +283,7 @@ pub(crate) fn walk(stages: &[Stage], input_shape: &[usize]) -> Result<(Vec<Proto
                     view: None,
                     input: Layout::Grid(input),
                     out: Layout::Grid(out),
+                    b: None,
                 })
             }
             Stage::Relu | Stage::Lut(_) => {
@@ -298,6 +307,12 @@ pub(crate) fn walk(stages: &[Stage], input_shape: &[usize]) -> Result<(Vec<Proto
                 view = Some(map);
                 None
             }
+            Stage::MatMul(key) => {
+                let (proto, out) = matmul_proto(&protos, &values, key, stage_index)?;
+                shape = out;
+                view = None;
+                Some(proto)
+            }
             Stage::Reshape(target) => {
                 shape = reshape_target(&shape, target)?;
                 None
@@ -311,6 +326,11 @@ pub(crate) fn walk(stages: &[Stage], input_shape: &[usize]) -> Result<(Vec<Proto
             protos.push(p);
             current = Some(protos.len() - 1);
         }
+        values.push(Value {
+            from: current,
+            view: view.clone(),
+            shape: shape.clone(),
+        });
         if element_count(&shape).is_none_or(|c| c > MAX_OP_ELEMENTS) {
             return Err(StatementError::Shape {
                 what: "op output",

@@ -13,6 +13,9 @@
 use veris_engine::exact::{ExactOp, IntTensor, TraceObserver};
 
 use super::circuit::{Circuit, Layer, Source};
+use super::key::Stage;
+use super::layout::Layout;
+use super::matmul_act::prover::accumulators as matmul_accumulators;
 use super::prove::ProveError;
 use super::setup::ProverKey;
 use super::statement::Statement;
@@ -64,6 +67,8 @@ pub enum LayerWitness {
     Conv(RequantWitness),
     /// An average pool.
     Pool(RequantWitness),
+    /// An activation × activation matmul.
+    MatMul(RequantWitness),
     /// A standalone ReLU or a `Lut` (Sigmoid, Tanh, GELU, …).
     Pointwise(PointwiseWitness),
 }
@@ -84,14 +89,18 @@ impl LayerWitness {
     /// The requantized layer's values (Linear, Conv, Pool).
     pub fn requant(&self) -> Option<&RequantWitness> {
         match self {
-            LayerWitness::Linear(w) | LayerWitness::Conv(w) | LayerWitness::Pool(w) => Some(w),
+            LayerWitness::Linear(w) | LayerWitness::Conv(w) | LayerWitness::Pool(w) | LayerWitness::MatMul(w) => {
+                Some(w)
+            }
             LayerWitness::Pointwise(_) => None,
         }
     }
 
     fn requant_mut(&mut self) -> Option<&mut RequantWitness> {
         match self {
-            LayerWitness::Linear(w) | LayerWitness::Conv(w) | LayerWitness::Pool(w) => Some(w),
+            LayerWitness::Linear(w) | LayerWitness::Conv(w) | LayerWitness::Pool(w) | LayerWitness::MatMul(w) => {
+                Some(w)
+            }
             LayerWitness::Pointwise(_) => None,
         }
     }
@@ -99,7 +108,9 @@ impl LayerWitness {
     /// The layer's (padded) output.
     pub fn output(&self) -> &[i64] {
         match self {
-            LayerWitness::Linear(w) | LayerWitness::Conv(w) | LayerWitness::Pool(w) => &w.output,
+            LayerWitness::Linear(w) | LayerWitness::Conv(w) | LayerWitness::Pool(w) | LayerWitness::MatMul(w) => {
+                &w.output
+            }
             LayerWitness::Pointwise(w) => &w.output,
         }
     }
@@ -144,10 +155,11 @@ impl Witness {
                     let t = tables.next().expect("one table per requantized stage");
                     let mismatch = || ProveError::TraceMismatch { op: l.stage, index: 0 };
                     let (operands, out) = trace.ops.get(l.stage).ok_or_else(mismatch)?;
-                    let [x] = operands.as_slice() else {
-                        return Err(mismatch());
+                    let acc = match (&pk.vk.stages[l.stage], operands.as_slice()) {
+                        (Stage::MatMul(key), [a, b]) => matmul_accumulators(key, a, b, out, l.stage)?,
+                        (stage, [x]) => accumulators(stage, t, x, out, l.stage)?,
+                        _ => return Err(mismatch()),
                     };
-                    let acc = accumulators(&pk.vk.stages[l.stage], t, x, out, l.stage)?;
                     let w = RequantWitness {
                         weights: t.padded_weights.clone(),
                         acc: l.out.pad(&acc),
@@ -162,6 +174,7 @@ impl Witness {
                         Kind::Linear => LayerWitness::Linear(w),
                         Kind::Conv | Kind::GroupedConv => LayerWitness::Conv(w),
                         Kind::Pool => LayerWitness::Pool(w),
+                        Kind::MatMul => LayerWitness::MatMul(w),
                     }
                 }
                 Layer::Pointwise(r) => {
@@ -191,14 +204,28 @@ impl Witness {
     /// The padded input of layer `i`: the statement's input or the previous
     /// layer's output (transposed when the layer reads a view of it).
     pub fn layer_input(&self, i: usize) -> Vec<i64> {
-        let (source, view, layout) = match &self.circuit.layers[i] {
-            Layer::Requant(l) => (l.input, &l.in_view, l.in_layout),
-            Layer::Pointwise(r) => (r.input, &r.in_view, r.layout),
+        let (source, from, view, layout) = match &self.circuit.layers[i] {
+            Layer::Requant(l) => (l.input, l.from, &l.in_view, l.in_layout),
+            Layer::Pointwise(r) => (r.input, i.checked_sub(1), &r.in_view, r.layout),
         };
-        match (source, i.checked_sub(1), view) {
+        self.read(source, from, view.as_deref(), layout)
+    }
+
+    /// The padded right operand of an activation matmul layer `i`.
+    pub fn layer_input_b(&self, i: usize) -> Option<Vec<i64>> {
+        let Layer::Requant(l) = &self.circuit.layers[i] else {
+            return None;
+        };
+        let b = l.operand_b.as_ref()?;
+        Some(self.read(b.source, Some(b.from), b.view.as_deref(), b.layout))
+    }
+
+    /// A value: the statement's input, or layer `from`'s output read through `view`.
+    fn read(&self, source: Source, from: Option<usize>, view: Option<&[usize]>, layout: Layout) -> Vec<i64> {
+        match (source, from, view) {
             (Source::Input, _, _) | (_, None, _) => layout.pad(&self.statement.input.data),
-            (_, Some(prev), None) => self.layers[prev].output().to_vec(),
-            (_, Some(prev), Some(map)) => view_table(map, self.layers[prev].output()),
+            (_, Some(j), None) => self.layers[j].output().to_vec(),
+            (_, Some(j), Some(map)) => view_table(map, self.layers[j].output()),
         }
     }
 

@@ -29,6 +29,7 @@ fn lenet_key_has_conv_and_pool_stages_and_round_trips() {
             Stage::Relu => "relu",
             Stage::Lut(_) => "lut",
             Stage::Reshape(_) | Stage::Flatten(_) | Stage::Transpose(_) => "layout",
+            Stage::MatMul(_) => "matmul",
         })
         .collect();
     assert_eq!(kinds, ["conv", "pool", "conv", "pool", "layout", "linear", "linear"]);

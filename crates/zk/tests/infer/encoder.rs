@@ -61,7 +61,7 @@ fn the_encoder_block_compiles_runs_and_is_refused_with_a_reason() {
     eprintln!("setup: {refused}");
     // Ops 0–2 (Q projection, head reshape, Transpose) are accepted; the K
     // projection reads the block's input again, and non-chain programs are
-    // not proved yet (`docs/proof-system.md` §9.11.3).
+    // not proved yet (`docs/proof-system.md` §9.11.4).
     match refused {
         SetupError::NotYetProvable(why) => assert!(why.starts_with("op 3 (Linear) does not read"), "{why}"),
         other => panic!("expected NotYetProvable, got {other:?}"),

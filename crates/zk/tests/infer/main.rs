@@ -6,6 +6,7 @@ mod cnn_support;
 mod completeness;
 mod encoder;
 mod lut;
+mod matmul_act;
 mod mlp_onnx;
 mod mutation;
 mod pins;

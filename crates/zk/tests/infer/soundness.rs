@@ -88,13 +88,16 @@ fn limbs_of(v: i64, count: usize) -> Vec<i64> {
 fn apply(w: &mut Witness, pk: &ProverKey<H>, layer: usize, index: usize, tamper: Tamper) -> bool {
     let last = layer + 1 == w.layers.len();
     match (&mut w.layers[layer], tamper) {
-        (LayerWitness::Linear(l) | LayerWitness::Conv(l) | LayerWitness::Pool(l), Tamper::MatmulOutput) => {
+        (
+            LayerWitness::Linear(l) | LayerWitness::Conv(l) | LayerWitness::Pool(l) | LayerWitness::MatMul(l),
+            Tamper::MatmulOutput,
+        ) => {
             l.acc[index] += if index.is_multiple_of(2) { 1 } else { -1 };
             w.derive_columns(pk);
             w.count_multiplicities(pk);
         }
         (
-            LayerWitness::Linear(l) | LayerWitness::Conv(l) | LayerWitness::Pool(l),
+            LayerWitness::Linear(l) | LayerWitness::Conv(l) | LayerWitness::Pool(l) | LayerWitness::MatMul(l),
             Tamper::Requantized | Tamper::RequantizedAndClaimed,
         ) => {
             bump(&mut l.output[index]);
@@ -113,7 +116,10 @@ fn apply(w: &mut Witness, pk: &ProverKey<H>, layer: usize, index: usize, tamper:
                 }
             }
         }
-        (LayerWitness::Linear(l) | LayerWitness::Conv(l) | LayerWitness::Pool(l), Tamper::Multiplicity) => {
+        (
+            LayerWitness::Linear(l) | LayerWitness::Conv(l) | LayerWitness::Pool(l) | LayerWitness::MatMul(l),
+            Tamper::Multiplicity,
+        ) => {
             let used = l.multiplicities.iter().position(|&m| m > 0).expect("a used row");
             l.multiplicities[used] -= 1;
             let other = (used + 1 + index) % l.multiplicities.len();
@@ -142,14 +148,20 @@ fn apply(w: &mut Witness, pk: &ProverKey<H>, layer: usize, index: usize, tamper:
             w.derive_columns(pk);
             w.count_multiplicities(pk);
         }
-        (LayerWitness::Linear(l) | LayerWitness::Conv(l) | LayerWitness::Pool(l), Tamper::LimbOutOfRange) => {
+        (
+            LayerWitness::Linear(l) | LayerWitness::Conv(l) | LayerWitness::Pool(l) | LayerWitness::MatMul(l),
+            Tamper::LimbOutOfRange,
+        ) => {
             l.e_limbs[0][index] += 256;
             if l.e_limbs.len() > 1 {
                 l.e_limbs[1][index] -= 1;
             }
             w.count_multiplicities(pk);
         }
-        (LayerWitness::Linear(l) | LayerWitness::Conv(l) | LayerWitness::Pool(l), Tamper::Threshold) => {
+        (
+            LayerWitness::Linear(l) | LayerWitness::Conv(l) | LayerWitness::Pool(l) | LayerWitness::MatMul(l),
+            Tamper::Threshold,
+        ) => {
             l.lower[index] -= 1;
             let e = l.acc[index] - l.lower[index];
             let count = l.e_limbs.len();
@@ -200,7 +212,7 @@ pub fn never_accepted_in(
         let tampers: &[Tamper] = match honest.layers[layer] {
             LayerWitness::Linear(_) => &LINEAR_TAMPERS,
             LayerWitness::Conv(_) => &CONV_TAMPERS,
-            LayerWitness::Pool(_) => &POOL_TAMPERS,
+            LayerWitness::Pool(_) | LayerWitness::MatMul(_) => &POOL_TAMPERS,
             LayerWitness::Pointwise(_) => &[Tamper::PointwiseOutput, Tamper::PointwiseMultiplicity],
         };
         for &tamper in tampers {

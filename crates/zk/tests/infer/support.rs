@@ -134,6 +134,13 @@ pub enum Op<'a> {
     GlobalAvgPool {
         requant: (u32, u8),
     },
+    /// `MatMul` of two activations by value id (0 = the input, op `i` = `i + 1`);
+    /// `a: None` is the previous value.
+    MatMul {
+        a: Option<u32>,
+        b: u32,
+        requant: (u32, u8),
+    },
 }
 
 /// A 2-D window: kernel, strides, dilations, pads `[top, left, bottom, right]`.
@@ -179,9 +186,14 @@ impl ExactBuilder {
             Op::Conv { .. } => 6,
             Op::AvgPool { .. } => 8,
             Op::GlobalAvgPool { .. } => 9,
+            Op::MatMul { .. } => 36,
         };
         o.push(tag);
-        o.extend_from_slice(&self.count.to_le_bytes());
+        let input = match op {
+            Op::MatMul { a: Some(a), .. } => a,
+            _ => self.count,
+        };
+        o.extend_from_slice(&input.to_le_bytes());
         match op {
             Op::Linear {
                 k,
@@ -220,6 +232,11 @@ impl ExactBuilder {
             } => {
                 window_bytes(o, &window);
                 o.push(u8::from(count_include_pad));
+                o.extend_from_slice(&requant.0.to_le_bytes());
+                o.push(requant.1);
+            }
+            Op::MatMul { b, requant, .. } => {
+                o.extend_from_slice(&b.to_le_bytes());
                 o.extend_from_slice(&requant.0.to_le_bytes());
                 o.push(requant.1);
             }

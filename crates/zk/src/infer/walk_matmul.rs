@@ -1,0 +1,116 @@
+//! The shape walk of an activation `MatMul` ([`super::matmul_act`]): its
+//! operands are earlier values (a proved layer's output, possibly read
+//! through a transposed view), each read in its row-major padded table.
+
+use super::circuit::{Dims, ceil_log2};
+use super::error::StatementError;
+use super::layout::Layout;
+use super::matmul_act::{MatMulKey, MatMulVars};
+use super::view::VarMap;
+use super::walk::{Kind, Proto, input_chain};
+
+/// The value after a stage: its producing layer (`None`: the public input),
+/// the transposed view it is read through, and its shape.
+#[derive(Debug, Clone)]
+pub(crate) struct Value {
+    pub from: Option<usize>,
+    pub view: Option<VarMap>,
+    pub shape: Vec<usize>,
+}
+
+/// The right operand of an activation matmul layer before slots are placed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct OperandB {
+    /// The producing layer.
+    pub from: usize,
+    pub view: Option<VarMap>,
+    /// `B` as a row-major padded `count/N × N` matrix.
+    pub layout: Layout,
+    /// `[b, i, p, j]` variable counts.
+    pub vars: MatMulVars,
+}
+
+fn refuse(stage: usize, what: impl std::fmt::Display) -> StatementError {
+    StatementError::NotYetProvable(format!("stage {stage} (MatMul): {what}"))
+}
+
+/// An operand's producing layer and view, checked to be a row-major padded
+/// table of `vars` variables (every axis but the first a power of two).
+fn operand(
+    protos: &[Proto],
+    values: &[Value],
+    index: u32,
+    stage: usize,
+) -> Result<(usize, Option<VarMap>, Vec<usize>), StatementError> {
+    let v = values
+        .get(index as usize)
+        .ok_or_else(|| refuse(stage, format!("operand stage {index} is not an earlier stage")))?;
+    let Some(j) = v.from else {
+        return Err(refuse(stage, "an operand is the public input"));
+    };
+    if input_chain(protos, j).is_some() {
+        return Err(refuse(stage, "an operand is a pointwise function of the public input"));
+    }
+    let count: usize = v.shape.iter().product();
+    if v.shape.len() < 2 || v.shape[1..].iter().any(|d| !d.is_power_of_two()) || count == 0 {
+        return Err(refuse(
+            stage,
+            format!(
+                "operand shape {:?}: rank ≥ 2, axes after the first powers of two",
+                v.shape
+            ),
+        ));
+    }
+    let row_major = match protos[j].out_layout() {
+        Layout::Matrix(d) => d.cols.is_power_of_two() && (v.view.is_some() || d.rows * d.cols == count),
+        Layout::Grid(_) => false,
+    };
+    let vars = v.view.as_ref().map_or(protos[j].out_layout().vars(), Vec::len);
+    if !row_major || vars != ceil_log2(count) {
+        return Err(refuse(stage, "an operand that is not a row-major padded table"));
+    }
+    Ok((j, v.view.clone(), v.shape.clone()))
+}
+
+/// The layer of `MatMul(a, b)` and its output shape.
+pub(crate) fn matmul_proto(
+    protos: &[Proto],
+    values: &[Value],
+    key: &MatMulKey,
+    stage: usize,
+) -> Result<(Proto, Vec<usize>), StatementError> {
+    let (a_from, a_view, a) = operand(protos, values, key.a, stage)?;
+    let (b_from, b_view, b) = operand(protos, values, key.b, stage)?;
+    let r = a.len();
+    let (m, k, n) = (a[r - 2], a[r - 1], b[b.len() - 1]);
+    if b.len() != r || a[..r - 2] != b[..r - 2] || b[r - 2] != k || k != key.k as usize {
+        return Err(StatementError::Shape {
+            what: "matmul operands",
+            detail: format!("{a:?} × {b:?} with K = {} (equal batch axes required)", key.k),
+        });
+    }
+    let batch: usize = a[..r - 2].iter().product();
+    let (bv, iv) = if r == 2 {
+        (0, ceil_log2(m))
+    } else {
+        (ceil_log2(batch), ceil_log2(m))
+    };
+    let vars = [bv, iv, ceil_log2(k), ceil_log2(n)];
+    let mut out_shape = a[..r - 2].to_vec();
+    out_shape.extend([m, n]);
+    let proto = Proto::Requant {
+        stage,
+        kind: Kind::MatMul,
+        from: Some(a_from),
+        view: a_view,
+        input: Layout::Matrix(Dims::new(batch * m, k)),
+        out: Layout::Matrix(Dims::new(batch * m, n)),
+        b: Some(Box::new(OperandB {
+            from: b_from,
+            view: b_view,
+            layout: Layout::Matrix(Dims::new(batch * k, n)),
+            vars,
+        })),
+    };
+    Ok((proto, out_shape))
+}
