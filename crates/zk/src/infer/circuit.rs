@@ -121,6 +121,8 @@ pub(crate) struct PointwiseLayer {
     /// Index into the key's stages.
     pub stage: usize,
     pub input: Source,
+    /// The layer producing `input` (`None`: the public input).
+    pub from: Option<usize>,
     /// The input is a transpose of `input`'s table ([`super::view`]).
     pub in_view: Option<VarMap>,
     pub output: Source,
@@ -152,12 +154,17 @@ pub(crate) struct Circuit {
 
 /// Limbs per difference of a requantized stage.
 pub(crate) fn stage_limbs(stage: &Stage) -> usize {
-    match stage {
+    match stage.op() {
         Stage::Linear(l) => l.limbs(),
         Stage::Conv(c) => c.channels.limbs(),
         Stage::AvgPool(p) => p.limbs(),
         Stage::MatMul(m) => m.limbs(),
-        Stage::Relu | Stage::Lut(_) | Stage::Reshape(_) | Stage::Flatten(_) | Stage::Transpose(_) => 0,
+        Stage::Relu
+        | Stage::Lut(_)
+        | Stage::Reshape(_)
+        | Stage::Flatten(_)
+        | Stage::Transpose(_)
+        | Stage::Reads(..) => 0,
     }
 }
 
@@ -268,6 +275,7 @@ impl Circuit {
                 } => Layer::Pointwise(PointwiseLayer {
                     stage,
                     input: source(from, &outputs),
+                    from,
                     in_view: view.clone(),
                     output,
                     layout,

@@ -96,6 +96,20 @@ pub enum Stage {
     Transpose(Vec<u8>),
     /// `MatMul` of two activations (attention; [`super::matmul_act`]).
     MatMul(super::matmul_act::MatMulKey),
+    /// The op `.1` applied to an earlier value instead of the previous one:
+    /// `.0 = 0` the public input, `s + 1` the value after stage `s`
+    /// ([`super::walk_matmul`]). The op is neither `Reads` nor `MatMul`.
+    Reads(u32, Box<Stage>),
+}
+
+impl Stage {
+    /// The op this stage performs (a `Reads` stage's inner op).
+    pub fn op(&self) -> &Stage {
+        match self {
+            Stage::Reads(_, op) => op,
+            other => other,
+        }
+    }
 }
 
 /// Longest tensor name a key records.
@@ -248,6 +262,10 @@ fn check_stage(stage: &Stage) -> Result<(), String> {
         Stage::Relu | Stage::Flatten(_) => Ok(()),
         Stage::Transpose(perm) => super::view::check_perm(perm),
         Stage::MatMul(m) => m.check(),
+        Stage::Reads(_, op) => match **op {
+            Stage::Reads(..) | Stage::MatMul(_) => Err("a Reads stage of a Reads or MatMul stage".into()),
+            ref op => check_stage(op),
+        },
         Stage::Reshape(dims) => {
             if dims.len() > super::MAX_RANK || dims.iter().any(|&d| d < -1) {
                 return Err("reshape target: rank ≤ 8, entries ≥ −1".into());

@@ -16,6 +16,7 @@
 //!    16 Lut:     256 × i8 (entry u ↦ f(u − 128))
 //!    17 Transpose: u8 rank ‖ rank × u8 perm
 //!    18 MatMul:  u32 a ‖ u32 b (the stages whose values are the operands) ‖ u32 K ‖ u32 M ‖ u8 s
+//!    19 Reads:   u32 source (0 = the input, s + 1 = stage s's value) ‖ one stage, not 18 or 19
 //! window = 10 × u32: kernel [2] ‖ strides [2] ‖ dilations [2] ‖ pads [4] (top, left, bottom, right)
 //! ```
 //! No trailing bytes; every decoded key passes [`VerifyingKey::check`], and
@@ -23,7 +24,7 @@
 
 use super::key::{Boundary, InputDim, LinearKey, MAX_STAGES, RequantParams, Stage, VerifyingKey};
 use super::key_cnn::{ConvKey, WindowKey, read_pool, write_pool};
-use super::matmul_act::{MatMulKey, TAG_MATMUL};
+use super::matmul_act::{MatMulKey, TAG_MATMUL, TAG_READS};
 use super::pointwise::{LutKey, TAG_LUT};
 use super::view::TAG_TRANSPOSE;
 use crate::codec::{Reader, Writer};
@@ -195,6 +196,11 @@ fn write_stage(w: &mut Writer, stage: &Stage) {
             w.i64(*axis);
         }
         Stage::MatMul(m) => m.write(w),
+        Stage::Reads(source, op) => {
+            w.u8(TAG_READS);
+            w.u32(*source);
+            write_stage(w, op);
+        }
         Stage::Transpose(perm) => {
             w.u8(TAG_TRANSPOSE);
             w.u8(perm.len() as u8);
@@ -229,7 +235,12 @@ fn read_dim(r: &mut Reader<'_>) -> Result<InputDim, DecodeError> {
 }
 
 fn read_stage(r: &mut Reader<'_>, channels: &mut usize, max_channels: usize) -> Result<Stage, DecodeError> {
-    match r.u8()? {
+    let tag = r.u8()?;
+    read_tagged(tag, r, channels, max_channels)
+}
+
+fn read_tagged(tag: u8, r: &mut Reader<'_>, channels: &mut usize, max_channels: usize) -> Result<Stage, DecodeError> {
+    match tag {
         1 => Ok(Stage::Linear(read_linear(r, channels, max_channels)?)),
         6 => {
             let (c_in, group) = (r.u32()?, r.u32()?);
@@ -261,6 +272,17 @@ fn read_stage(r: &mut Reader<'_>, channels: &mut usize, max_channels: usize) -> 
             Ok(Stage::Transpose((0..rank).map(|_| r.u8()).collect::<Result<_, _>>()?))
         }
         TAG_MATMUL => Ok(Stage::MatMul(MatMulKey::read(r)?)),
+        TAG_READS => {
+            let source = r.u32()?;
+            let inner = r.u8()?;
+            if matches!(inner, TAG_READS | TAG_MATMUL) {
+                return Err(DecodeError::Invalid("a Reads stage of a Reads or MatMul stage"));
+            }
+            Ok(Stage::Reads(
+                source,
+                Box::new(read_tagged(inner, r, channels, max_channels)?),
+            ))
+        }
         _ => Err(DecodeError::Invalid("stage tag")),
     }
 }

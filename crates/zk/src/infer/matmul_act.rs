@@ -28,6 +28,9 @@ use crate::transcript::Transcript;
 /// The verifying-key stage tag of an activation matmul.
 pub(crate) const TAG_MATMUL: u8 = 18;
 
+/// The verifying-key stage tag of an op reading an earlier value ([`super::key::Stage::Reads`]).
+pub(crate) const TAG_READS: u8 = 19;
+
 /// Largest inner dimension `K` (keeps `B = 2^14·K` below 2^40).
 pub const MAX_INNER: u32 = 1 << 20;
 

@@ -10,10 +10,10 @@
 //! whole-plane average pool), `Relu`, `Lut` (the engine's tabulated Sigmoid,
 //! Tanh, Erf, GELU, by one lookup into the public table, [`pointwise`]), `Reshape`,
 //! `Flatten`, `Transpose` (a re-indexing of claims when the moved axes are
-//! powers of two) and the `MatMul` of two earlier activations ([`matmul_act`],
-//! the one op that may read a value other than the previous op's), with one
-//! input and one output; anything else is refused at setup with a typed "not
-//! yet provable" error.
+//! powers of two) and the `MatMul` of two earlier activations ([`matmul_act`]),
+//! with one input and one output; a one-operand op may read the input or any
+//! earlier value (a `Reads` stage). Anything else is refused at setup with a
+//! typed "not yet provable" error.
 //!
 //! **Arithmetization.** Each value between layers is a `rows × cols` matrix
 //! zero-padded to powers of two. For a linear layer with accumulators

@@ -263,7 +263,7 @@ fn prove_requant<H: Hasher>(
     w: &RequantWitness,
     (x, b): (Vec<i64>, Option<Vec<i64>>),
 ) -> Result<LayerProof, ProveError> {
-    let stage = &pk.vk.stages[l.stage];
+    let stage = pk.vk.stages[l.stage].op();
     let r = t.challenge_exts(b"inference/layer-point", l.out.vars());
     let mut relation = vec![evaluate(&to_f(&w.lower), &r), evaluate(&to_f(&w.upper), &r)];
     relation.extend(w.e_limbs.iter().chain(&w.f_limbs).map(|v| evaluate(&to_f(v), &r)));

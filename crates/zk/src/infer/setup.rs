@@ -74,7 +74,7 @@ pub fn setup<H: Hasher>(model: &ExactModel, params: PcsParams) -> Result<(Prover
     let mut tables = Vec::new();
     let mut slots = layout.layers.iter();
     for (op, stage) in model.ops().iter().zip(&stages) {
-        let t = match (op, stage) {
+        let t = match (op, stage.op()) {
             (ExactOp::Linear(l), Stage::Linear(key)) => linear_tables(l, key),
             (ExactOp::Conv(c), Stage::Conv(key)) => conv_tables(c, key),
             (ExactOp::AvgPool(p), Stage::AvgPool(key)) => pool_tables(p.requant, key),
@@ -155,13 +155,21 @@ fn stages_of(model: &ExactModel) -> Result<Vec<Stage>, SetupError> {
             current = base + i as u32;
             continue;
         }
-        if op.operands() != [current] {
-            return refuse(format!(
-                "op {i} ({}) does not read the previous op's output only",
-                op.name()
-            ));
-        }
-        stages.push(match op {
+        let operands = op.operands();
+        let source = match operands.as_slice() {
+            [v] if *v == current => None,
+            // The input (value 0) or an earlier op's value: a `Reads` stage.
+            [0] => Some(0),
+            [v] if (base..base + i as u32).contains(v) => Some(v - base + 1),
+            _ => {
+                return refuse(format!(
+                    "op {i} ({}) reads {} values or a constant",
+                    op.name(),
+                    operands.len()
+                ));
+            }
+        };
+        let stage = match op {
             ExactOp::Linear(l) => Stage::Linear(linear_key(i, l)?),
             ExactOp::Relu { .. } => Stage::Relu,
             ExactOp::Lut(l) => Stage::Lut(LutKey { table: l.table.clone() }),
@@ -172,6 +180,10 @@ fn stages_of(model: &ExactModel) -> Result<Vec<Stage>, SetupError> {
             ExactOp::AvgPool(p) => Stage::AvgPool(pool_key(p)?),
             ExactOp::GlobalAvgPool(p) => Stage::AvgPool(global_pool_key(model, i, p, &mut shapes)?),
             other => return refuse(format!("op {i} ({})", other.name())),
+        };
+        stages.push(match source {
+            Some(s) => Stage::Reads(s, Box::new(stage)),
+            None => stage,
         });
         current = base + i as u32;
     }

@@ -131,6 +131,7 @@ fn run<H: Hasher>(
         let stage = vk
             .stages
             .get(layer.stage)
+            .map(Stage::op)
             .ok_or(VerifyError::FinalClaim("circuit and key disagree"))?;
         requant_layer(t, &mut sink, stage, layer, lp)?;
     }

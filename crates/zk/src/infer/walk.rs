@@ -14,8 +14,8 @@ use super::key::{InputDim, Stage};
 use super::layout::{Grid, Layout};
 use super::shape::{MAX_OP_ELEMENTS, flatten_shape, reshape_target};
 use super::statement::element_count;
-use super::view::{VarMap, compose, transpose_map};
-use super::walk_matmul::{OperandB, Value, matmul_proto};
+use super::view::VarMap;
+use super::walk_matmul::{OperandB, Value, matmul_proto, read_earlier, read_view, transpose_view};
 
 /// Which reduction proves a requantized layer's accumulators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,52 +132,6 @@ pub(crate) fn input_chain(protos: &[Proto], last: usize) -> Option<Vec<usize>> {
     }
 }
 
-/// Reads a pending transposed view in layout `want`: the view's table must
-/// be the row-major padded table `want` is (a power-of-two column count).
-fn read_view(view: VarMap, want: Layout, stage: usize) -> Result<VarMap, StatementError> {
-    match want {
-        Layout::Matrix(d) if d.cols.is_power_of_two() && d.vars() == view.len() => Ok(view),
-        _ => Err(StatementError::NotYetProvable(format!(
-            "stage {stage}: reads a transpose in a layout that is not its row-major padded table"
-        ))),
-    }
-}
-
-/// The variable map of a transpose of `current` (shape `shape`) by `perm`, on top of `view`.
-fn transpose_view(
-    protos: &[Proto],
-    current: Option<usize>,
-    view: Option<&[usize]>,
-    shape: &[usize],
-    perm: &[u8],
-    stage: usize,
-) -> Result<(Vec<usize>, VarMap), StatementError> {
-    let refuse = |what: &str| {
-        Err(StatementError::NotYetProvable(format!(
-            "stage {stage}: a transpose of {what}"
-        )))
-    };
-    let Some(j) = current else {
-        return refuse("the model input");
-    };
-    if input_chain(protos, j).is_some() {
-        return refuse("a pointwise function of the model input");
-    }
-    let flat = match protos[j].out_layout() {
-        Layout::Matrix(d) => d.cols.is_power_of_two(),
-        Layout::Grid(_) => false,
-    };
-    if !flat {
-        return refuse("a grid or a matrix whose column count is not a power of two");
-    }
-    let (shape, map) = transpose_map(shape, perm)?;
-    let map = compose(view, map);
-    if map.len() != protos[j].out_layout().vars() {
-        return refuse("a value whose shape does not match its table");
-    }
-    Ok((shape, map))
-}
-
 fn nchw(shape: &[usize], stage: usize) -> Result<[usize; 4], StatementError> {
     <[usize; 4]>::try_from(shape).map_err(|_| StatementError::Shape {
         what: "window op input",
@@ -232,6 +186,11 @@ pub(crate) fn walk(stages: &[Stage], input_shape: &[usize]) -> Result<(Vec<Proto
     // The value after each stage, for layers that read an earlier one (MatMul).
     let mut values: Vec<Value> = Vec::with_capacity(stages.len());
     for (stage_index, stage) in stages.iter().enumerate() {
+        if let Stage::Reads(source, _) = stage {
+            let v = read_earlier(&protos, &values, input_shape, *source, stage_index)?;
+            (current, view, shape) = (v.from, v.view, v.shape);
+        }
+        let stage = stage.op();
         let count = element_count(&shape).unwrap_or(usize::MAX);
         let proto = match stage {
             Stage::Linear(l) => {
@@ -307,6 +266,11 @@ pub(crate) fn walk(stages: &[Stage], input_shape: &[usize]) -> Result<(Vec<Proto
                 view = Some(map);
                 None
             }
+            Stage::Reads(..) => {
+                return Err(StatementError::NotYetProvable(format!(
+                    "stage {stage_index}: a Reads stage of a Reads stage"
+                )));
+            }
             Stage::MatMul(key) => {
                 let (proto, out) = matmul_proto(&protos, &values, key, stage_index)?;
                 shape = out;
@@ -346,6 +310,12 @@ pub(crate) fn walk(stages: &[Stage], input_shape: &[usize]) -> Result<(Vec<Proto
     if view.is_some() {
         return Err(StatementError::NotYetProvable(
             "a transpose after the last proved layer (the output would be a view)".into(),
+        ));
+    }
+    // The statement's output is the last layer's (a `Reads` stage may end elsewhere).
+    if current != Some(protos.len() - 1) {
+        return Err(StatementError::NotYetProvable(
+            "the program's output is not the last proved layer's".into(),
         ));
     }
     Ok((protos, shape))

@@ -1,12 +1,15 @@
-//! The shape walk of an activation `MatMul` ([`super::matmul_act`]): its
-//! operands are earlier values (a proved layer's output, possibly read
-//! through a transposed view), each read in its row-major padded table.
+//! The shape walk of the stages that read earlier values: an activation
+//! `MatMul` ([`super::matmul_act`]), whose operands are earlier values (a
+//! proved layer's output, possibly read through a transposed view), each
+//! read in its row-major padded table; a `Reads` stage, which re-points
+//! the chain at the public input or an earlier value before its op; and the
+//! pending transposed views of [`super::view`].
 
 use super::circuit::{Dims, ceil_log2};
 use super::error::StatementError;
 use super::layout::Layout;
 use super::matmul_act::{MatMulKey, MatMulVars};
-use super::view::VarMap;
+use super::view::{VarMap, compose, transpose_map};
 use super::walk::{Kind, Proto, input_chain};
 
 /// The value after a stage: its producing layer (`None`: the public input),
@@ -32,6 +35,33 @@ pub(crate) struct OperandB {
 
 fn refuse(stage: usize, what: impl std::fmt::Display) -> StatementError {
     StatementError::NotYetProvable(format!("stage {stage} (MatMul): {what}"))
+}
+
+/// The value a `Reads` stage names (`0`: the public input, `s + 1`: stage `s`'s value).
+pub(crate) fn read_earlier(
+    protos: &[Proto],
+    values: &[Value],
+    input_shape: &[usize],
+    source: u32,
+    stage: usize,
+) -> Result<Value, StatementError> {
+    let refuse = |what: &str| StatementError::NotYetProvable(format!("stage {stage} (Reads): {what}"));
+    let v = match source.checked_sub(1) {
+        None => Value {
+            from: None,
+            view: None,
+            shape: input_shape.to_vec(),
+        },
+        Some(s) => values
+            .get(s as usize)
+            .cloned()
+            .ok_or_else(|| refuse("not an earlier stage's value"))?,
+    };
+    // Such a layer takes its layout from its consumer: one consumer only.
+    if v.from.is_some_and(|j| input_chain(protos, j).is_some()) {
+        return Err(refuse("a pointwise function of the public input read twice"));
+    }
+    Ok(v)
 }
 
 /// An operand's producing layer and view, checked to be a row-major padded
@@ -113,4 +143,50 @@ pub(crate) fn matmul_proto(
         })),
     };
     Ok((proto, out_shape))
+}
+
+/// Reads a pending transposed view in layout `want`: the view's table must
+/// be the row-major padded table `want` is (a power-of-two column count).
+pub(crate) fn read_view(view: VarMap, want: Layout, stage: usize) -> Result<VarMap, StatementError> {
+    match want {
+        Layout::Matrix(d) if d.cols.is_power_of_two() && d.vars() == view.len() => Ok(view),
+        _ => Err(StatementError::NotYetProvable(format!(
+            "stage {stage}: reads a transpose in a layout that is not its row-major padded table"
+        ))),
+    }
+}
+
+/// The variable map of a transpose of `current` (shape `shape`) by `perm`, on top of `view`.
+pub(crate) fn transpose_view(
+    protos: &[Proto],
+    current: Option<usize>,
+    view: Option<&[usize]>,
+    shape: &[usize],
+    perm: &[u8],
+    stage: usize,
+) -> Result<(Vec<usize>, VarMap), StatementError> {
+    let refuse = |what: &str| {
+        Err(StatementError::NotYetProvable(format!(
+            "stage {stage}: a transpose of {what}"
+        )))
+    };
+    let Some(j) = current else {
+        return refuse("the model input");
+    };
+    if input_chain(protos, j).is_some() {
+        return refuse("a pointwise function of the model input");
+    }
+    let flat = match protos[j].out_layout() {
+        Layout::Matrix(d) => d.cols.is_power_of_two(),
+        Layout::Grid(_) => false,
+    };
+    if !flat {
+        return refuse("a grid or a matrix whose column count is not a power of two");
+    }
+    let (shape, map) = transpose_map(shape, perm)?;
+    let map = compose(view, map);
+    if map.len() != protos[j].out_layout().vars() {
+        return refuse("a value whose shape does not match its table");
+    }
+    Ok((shape, map))
 }

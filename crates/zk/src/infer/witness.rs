@@ -155,7 +155,7 @@ impl Witness {
                     let t = tables.next().expect("one table per requantized stage");
                     let mismatch = || ProveError::TraceMismatch { op: l.stage, index: 0 };
                     let (operands, out) = trace.ops.get(l.stage).ok_or_else(mismatch)?;
-                    let acc = match (&pk.vk.stages[l.stage], operands.as_slice()) {
+                    let acc = match (pk.vk.stages[l.stage].op(), operands.as_slice()) {
                         (Stage::MatMul(key), [a, b]) => matmul_accumulators(key, a, b, out, l.stage)?,
                         (stage, [x]) => accumulators(stage, t, x, out, l.stage)?,
                         _ => return Err(mismatch()),
@@ -206,7 +206,7 @@ impl Witness {
     pub fn layer_input(&self, i: usize) -> Vec<i64> {
         let (source, from, view, layout) = match &self.circuit.layers[i] {
             Layer::Requant(l) => (l.input, l.from, &l.in_view, l.in_layout),
-            Layer::Pointwise(r) => (r.input, i.checked_sub(1), &r.in_view, r.layout),
+            Layer::Pointwise(r) => (r.input, r.from, &r.in_view, r.layout),
         };
         self.read(source, from, view.as_deref(), layout)
     }

@@ -42,7 +42,8 @@ pub(crate) fn accumulators(
         | Stage::Reshape(_)
         | Stage::Flatten(_)
         | Stage::Transpose(_)
-        | Stage::MatMul(_) => Err(mismatch(op, 0)),
+        | Stage::MatMul(_)
+        | Stage::Reads(..) => Err(mismatch(op, 0)),
     }
 }
 

@@ -10,6 +10,7 @@ mod matmul_act;
 mod mlp_onnx;
 mod mutation;
 mod pins;
+mod reads;
 mod receipt;
 mod refusals;
 mod soundness;

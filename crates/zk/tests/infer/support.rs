@@ -176,6 +176,11 @@ fn str_bytes(out: &mut Vec<u8>, s: &str) {
 impl ExactBuilder {
     /// Appends an op reading the previous value (value 0 is the input).
     pub fn op(&mut self, op: Op<'_>) {
+        self.op_reading(self.count, op);
+    }
+
+    /// Appends an op reading value `input` (0 = the input, op `i` = `i + 1`).
+    pub fn op_reading(&mut self, input: u32, op: Op<'_>) {
         let o = &mut self.ops;
         let tag = match op {
             Op::Linear { .. } => 1u8,
@@ -191,7 +196,7 @@ impl ExactBuilder {
         o.push(tag);
         let input = match op {
             Op::MatMul { a: Some(a), .. } => a,
-            _ => self.count,
+            _ => input,
         };
         o.extend_from_slice(&input.to_le_bytes());
         match op {
