@@ -8,7 +8,9 @@
 //! strides, dilations and pads; with or without fused ReLU),
 //! `AveragePool` with a constant window count, `GlobalAveragePool` (as the
 //! whole-plane average pool), `Relu`, `Reshape` and
-//! `Flatten`, with one input and one output; anything else is refused at
+//! `Flatten`, and the residual `Add` (two operands of one shape, each
+//! rescaled, §9.10), wired as a graph (a value may feed several layers),
+//! with one input and one output; anything else is refused at
 //! setup with a typed "not yet provable" error.
 //!
 //! **Arithmetization.** Each value between layers is a `rows × cols` matrix
@@ -38,6 +40,7 @@
 //! |---|---|
 //! | [`key`] | the verifying key (public model key) and its stages |
 //! | [`key_cnn`] | the Conv and AveragePool stages and their windows |
+//! | [`key_add`] | the residual Add stage and the value graph's invariants |
 //! | [`statement`] | model id, quantized input and output |
 //! | [`proof`] | the proof object and its canonical encoding |
 //! | [`verify`](mod@verify) | the verifier (no prover, no engine) |
@@ -48,6 +51,7 @@ mod claims;
 mod columns;
 pub mod error;
 pub mod key;
+pub mod key_add;
 pub mod key_cnn;
 mod key_codec;
 mod layout;
@@ -76,10 +80,13 @@ mod window_prover;
 pub mod witness;
 #[cfg(feature = "prover")]
 mod witness_acc;
+#[cfg(feature = "prover")]
+mod witness_lookup;
 
 pub use circuit::MAX_WITNESS_VARS;
 pub use error::{InferVerifyError, StatementError};
 pub use key::{Boundary, InputDim, LinearKey, MAX_TENSOR_NAME, RequantParams, Stage, VerifyingKey};
+pub use key_add::AddKey;
 pub use key_cnn::{ConvKey, PoolKey, WindowKey};
 pub use key_codec::{VK_FORMAT_VERSION, VK_MAGIC, VkLimits};
 pub use proof::{MAX_PROOF_BYTES, PROOF_FORMAT_VERSION, Proof};

@@ -8,6 +8,8 @@ use veris_engine::exact::{ExactError, ExactModel, ExactOutputs};
 use super::circuit::{Layer, RequantLayer};
 use super::claims::ClaimSink;
 use super::error::StatementError;
+use super::key::Stage;
+use super::key_add::PAIR_VARS;
 use super::opening::prover::prove_batch;
 use super::proof::{LayerProof, Proof};
 use super::setup::ProverKey;
@@ -146,6 +148,21 @@ pub fn prove_witness<H: Hasher>(pk: &ProverKey<H>, witness: &Witness) -> Result<
                 let columns = vec![to_f(&witness.layer_input(i)), to_f(&w.output)];
                 (columns, vec![to_f(&values), to_f(&relu)], to_f_u(&w.multiplicities))
             }
+            (Layer::Add(a), None) => {
+                let (LayerWitness::Add(w), Some(Stage::Add(key))) = (lw, pk.vk.stages.get(a.stage)) else {
+                    return Err(shape_error("witness layers do not follow the circuit"));
+                };
+                let values: Vec<F> = (0..256).map(|u| F::from_i64(u + QMIN)).collect();
+                let a_col = (0..1usize << PAIR_VARS).map(|i| values[i >> 8]).collect();
+                let b_col = (0..1usize << PAIR_VARS).map(|i| values[i & 255]).collect();
+                let [xa, xb] = witness.add_inputs(i);
+                let columns = vec![to_f(&xa), to_f(&xb), to_f(&w.output)];
+                (
+                    columns,
+                    vec![a_col, b_col, key.output_column()],
+                    to_f_u(&w.multiplicities),
+                )
+            }
             _ => return Err(shape_error("witness layers do not follow the circuit")),
         };
         let lw = LookupWitness {
@@ -157,6 +174,10 @@ pub fn prove_witness<H: Hasher>(pk: &ProverKey<H>, witness: &Witness) -> Result<
         match layer {
             Layer::Requant(l) => sink.requant_lookup(l, &claims),
             Layer::Relu(r) => sink.relu_lookup(r, &claims),
+            Layer::Add(a) => match pk.vk.stages.get(a.stage) {
+                Some(Stage::Add(key)) => sink.add_lookup(a, key, &claims),
+                _ => return Err(shape_error("circuit and key disagree")),
+            },
         }
         .expect("the prover's sink checks nothing");
         lookups.push(proof);
@@ -241,6 +262,13 @@ fn pack(w: &Witness) -> Vec<F> {
                     put(s, to_f(&rw.output));
                 }
                 put(r.multiplicities, to_f_u(&rw.multiplicities));
+            }
+            (Layer::Add(a), None) => {
+                let LayerWitness::Add(aw) = lw else { continue };
+                if let super::circuit::Source::Witness(s) = a.output {
+                    put(s, to_f(&aw.output));
+                }
+                put(a.multiplicities, to_f_u(&aw.multiplicities));
             }
             _ => {}
         }

@@ -1,6 +1,9 @@
 //! The shape walk: applies every stage's shape rule to the statement's input
 //! shape and decides which layers are proved, with which layouts, reading
 //! which value. Witness slots are placed afterwards ([`super::circuit`]).
+//! The program is a graph: each stage reads the values the key's operand
+//! list names, so a value may have several consumers (each of them makes its
+//! own claims on the producer's committed table, all opened together).
 //!
 //! Layouts: a Linear layer reads and writes matrices (`rows × k → rows × n`);
 //! Conv and AvgPool read and write NCHW grids. A value keeps its producer's
@@ -42,13 +45,19 @@ pub(crate) enum Proto {
         from: Option<usize>,
         layout: Layout,
     },
+    /// A residual Add: both operands and the output share `layout`.
+    Add {
+        stage: usize,
+        from: [Option<usize>; 2],
+        layout: Layout,
+    },
 }
 
 impl Proto {
     pub fn out_layout(&self) -> Layout {
         match self {
             Proto::Requant { out, .. } => *out,
-            Proto::Relu { layout, .. } => *layout,
+            Proto::Relu { layout, .. } | Proto::Add { layout, .. } => *layout,
         }
     }
 }
@@ -84,18 +93,32 @@ fn same_table(have: Layout, want: Layout) -> bool {
 
 /// Makes the value `current` readable as `want`: ReLUs applied (directly or
 /// through other ReLUs) to the public input take their consumer's layout
-/// (the verifier evaluates the input in any layout); anything else must
-/// already lie in a compatible layout.
-fn connect(protos: &mut [Proto], current: Option<usize>, want: Layout, stage: usize) -> Result<(), StatementError> {
+/// (the verifier evaluates the input in any layout) while this consumer is
+/// their first; anything else must already lie in a compatible layout.
+/// `readers[j]` counts the consumers of proto `j` so far (this one included on return).
+fn connect(
+    protos: &mut [Proto],
+    readers: &mut [usize],
+    current: Option<usize>,
+    want: Layout,
+    stage: usize,
+) -> Result<(), StatementError> {
     let Some(last) = current else { return Ok(()) };
     let mut chain = vec![last];
     let from_input = loop {
-        match protos[*chain.last().expect("non-empty")] {
+        let j = *chain.last().expect("non-empty");
+        // Only a chain whose every ReLU has no other reader may move.
+        let own = if j == last { 0 } else { 1 };
+        if readers[j] != own {
+            break false;
+        }
+        match protos[j] {
             Proto::Relu { from: None, .. } => break true,
             Proto::Relu { from: Some(i), .. } => chain.push(i),
-            Proto::Requant { .. } => break false,
+            Proto::Requant { .. } | Proto::Add { .. } => break false,
         }
     };
+    readers[last] += 1;
     if from_input {
         for j in chain {
             if let Proto::Relu { layout, .. } = &mut protos[j] {
@@ -155,13 +178,22 @@ fn window_out(stage_index: usize, stage: &Stage, shape: &[usize]) -> Result<(Gri
     Ok((input, out))
 }
 
-/// Applies every stage's shape rule; returns the proved layers and the output shape.
-pub(crate) fn walk(stages: &[Stage], input_shape: &[usize]) -> Result<(Vec<Proto>, Vec<usize>), StatementError> {
-    let mut shape = input_shape.to_vec();
+/// A value of the program: the proto that holds its table (`None`: the input) and its shape.
+type Value = (Option<usize>, Vec<usize>);
+
+/// Applies every stage's shape rule; returns the proved layers and the output
+/// shape (the last stage's). `operands` is checked by the key.
+pub(crate) fn walk(
+    stages: &[Stage],
+    operands: &[Vec<u32>],
+    input_shape: &[usize],
+) -> Result<(Vec<Proto>, Vec<usize>), StatementError> {
     let mut protos: Vec<Proto> = Vec::new();
-    // The value flowing along the chain: the input (None) or proto j's output.
-    let mut current: Option<usize> = None;
-    for (stage_index, stage) in stages.iter().enumerate() {
+    let mut readers: Vec<usize> = Vec::new();
+    let mut values: Vec<Value> = vec![(None, input_shape.to_vec())];
+    for (stage_index, (stage, ops)) in stages.iter().zip(operands).enumerate() {
+        let read = |k: usize| values[ops[k] as usize].clone();
+        let (current, mut shape) = read(0);
         let count = element_count(&shape).unwrap_or(usize::MAX);
         let proto = match stage {
             Stage::Linear(l) => {
@@ -174,7 +206,7 @@ pub(crate) fn walk(stages: &[Stage], input_shape: &[usize]) -> Result<(Vec<Proto
                 }
                 let rows = count / k;
                 let input = Layout::Matrix(Dims::new(rows, k));
-                connect(&mut protos, current, input, stage_index)?;
+                connect(&mut protos, &mut readers, current, input, stage_index)?;
                 *shape.last_mut().expect("rank ≥ 1") = n;
                 Some(Proto::Requant {
                     stage: stage_index,
@@ -186,7 +218,7 @@ pub(crate) fn walk(stages: &[Stage], input_shape: &[usize]) -> Result<(Vec<Proto
             }
             Stage::Conv(_) | Stage::AvgPool(_) => {
                 let (input, out) = window_out(stage_index, stage, &shape)?;
-                connect(&mut protos, current, Layout::Grid(input), stage_index)?;
+                connect(&mut protos, &mut readers, current, Layout::Grid(input), stage_index)?;
                 shape = out.dims.to_vec();
                 let kind = match stage {
                     Stage::Conv(c) if c.group > 1 => Kind::GroupedConv,
@@ -202,16 +234,34 @@ pub(crate) fn walk(stages: &[Stage], input_shape: &[usize]) -> Result<(Vec<Proto
                 })
             }
             Stage::Relu => {
-                let layout = match current {
-                    Some(j) => protos[j].out_layout(),
-                    None => {
-                        let last = shape.last().copied().unwrap_or(1);
-                        Layout::Matrix(Dims::new(count / last, last))
-                    }
-                };
+                let layout = value_layout(&protos, current, &shape);
+                if let Some(j) = current {
+                    readers[j] += 1;
+                }
                 Some(Proto::Relu {
                     stage: stage_index,
                     from: current,
+                    layout,
+                })
+            }
+            Stage::Add(_) => {
+                let (other, other_shape) = read(1);
+                if other_shape != shape {
+                    return Err(StatementError::NotYetProvable(format!(
+                        "stage {stage_index}: Add of shapes {shape:?} and {other_shape:?} (broadcasting)"
+                    )));
+                }
+                // The operands' common layout: a proved producer's, else the default.
+                let anchor = [current, other]
+                    .into_iter()
+                    .flatten()
+                    .find(|&j| !relu_of_input(&protos, j));
+                let layout = value_layout(&protos, anchor, &shape);
+                connect(&mut protos, &mut readers, current, layout, stage_index)?;
+                connect(&mut protos, &mut readers, other, layout, stage_index)?;
+                Some(Proto::Add {
+                    stage: stage_index,
+                    from: [current, other],
                     layout,
                 })
             }
@@ -224,21 +274,51 @@ pub(crate) fn walk(stages: &[Stage], input_shape: &[usize]) -> Result<(Vec<Proto
                 None
             }
         };
-        if let Some(p) = proto {
-            protos.push(p);
-            current = Some(protos.len() - 1);
-        }
+        let holder = match proto {
+            Some(p) => {
+                protos.push(p);
+                readers.push(0);
+                Some(protos.len() - 1)
+            }
+            None => current,
+        };
         if element_count(&shape).is_none_or(|c| c > MAX_OP_ELEMENTS) {
             return Err(StatementError::Shape {
                 what: "op output",
                 detail: format!("stage {stage_index} would produce more than 2^26 elements"),
             });
         }
+        values.push((holder, shape));
     }
-    if protos.is_empty() {
+    let (last, shape) = values.pop().expect("at least one stage");
+    if protos.is_empty() || last != Some(protos.len() - 1) {
         return Err(StatementError::NotYetProvable(
-            "the program has no linear, window or ReLU layer".into(),
+            "the program's output is not its last proved layer's output".into(),
         ));
     }
     Ok((protos, shape))
+}
+
+/// The layout a value lies in: its proved producer's, or for the input a
+/// `rows × last-dimension` matrix.
+fn value_layout(protos: &[Proto], holder: Option<usize>, shape: &[usize]) -> Layout {
+    match holder {
+        Some(j) => protos[j].out_layout(),
+        None => {
+            let count = element_count(shape).unwrap_or(0);
+            let last = shape.last().copied().unwrap_or(1).max(1);
+            Layout::Matrix(Dims::new(count / last, last))
+        }
+    }
+}
+
+/// Whether proto `j` is a chain of ReLUs ending at the input (its layout may still move).
+fn relu_of_input(protos: &[Proto], mut j: usize) -> bool {
+    loop {
+        match protos[j] {
+            Proto::Relu { from: None, .. } => return true,
+            Proto::Relu { from: Some(i), .. } => j = i,
+            _ => return false,
+        }
+    }
 }

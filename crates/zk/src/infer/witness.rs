@@ -13,12 +13,15 @@
 use veris_engine::exact::{ExactOp, IntTensor, TraceObserver};
 
 use super::circuit::{Circuit, Layer, Source};
+use super::key::Stage;
+use super::layout::Layout;
 use super::prove::ProveError;
 use super::setup::ProverKey;
 use super::statement::Statement;
 use super::tables::VALUES;
 use super::walk::Kind;
 use super::witness_acc::accumulators;
+use super::witness_lookup::{add_multiplicities, relu_multiplicities};
 use super::{LIMB_BITS, QMAX, QMIN};
 use crate::hash::Hasher;
 
@@ -54,6 +57,15 @@ pub struct ReluWitness {
     pub multiplicities: Vec<u64>,
 }
 
+/// A residual Add's committed values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddWitness {
+    /// `sat(rq_a(x_a) + rq_b(x_b))`, padded like the operands.
+    pub output: Vec<i64>,
+    /// Uses of each row of the pair table (`2^16`, row `(a + 128)·256 + b + 128`).
+    pub multiplicities: Vec<u64>,
+}
+
 /// One proved layer's witness.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LayerWitness {
@@ -65,6 +77,8 @@ pub enum LayerWitness {
     Pool(RequantWitness),
     /// A standalone ReLU.
     Relu(ReluWitness),
+    /// A residual Add.
+    Add(AddWitness),
 }
 
 /// Everything a proof commits to, plus the statement it is for.
@@ -84,14 +98,14 @@ impl LayerWitness {
     pub fn requant(&self) -> Option<&RequantWitness> {
         match self {
             LayerWitness::Linear(w) | LayerWitness::Conv(w) | LayerWitness::Pool(w) => Some(w),
-            LayerWitness::Relu(_) => None,
+            LayerWitness::Relu(_) | LayerWitness::Add(_) => None,
         }
     }
 
     fn requant_mut(&mut self) -> Option<&mut RequantWitness> {
         match self {
             LayerWitness::Linear(w) | LayerWitness::Conv(w) | LayerWitness::Pool(w) => Some(w),
-            LayerWitness::Relu(_) => None,
+            LayerWitness::Relu(_) | LayerWitness::Add(_) => None,
         }
     }
 
@@ -100,6 +114,7 @@ impl LayerWitness {
         match self {
             LayerWitness::Linear(w) | LayerWitness::Conv(w) | LayerWitness::Pool(w) => &w.output,
             LayerWitness::Relu(w) => &w.output,
+            LayerWitness::Add(w) => &w.output,
         }
     }
 }
@@ -174,6 +189,17 @@ impl Witness {
                         multiplicities: Vec::new(),
                     })
                 }
+                Layer::Add(a) => {
+                    let mismatch = || ProveError::TraceMismatch { op: a.stage, index: 0 };
+                    let (_, out) = trace.ops.get(a.stage).ok_or_else(mismatch)?;
+                    if out.data.len() != a.layout.elements() {
+                        return Err(mismatch());
+                    }
+                    LayerWitness::Add(AddWitness {
+                        output: a.layout.pad(&out.data),
+                        multiplicities: Vec::new(),
+                    })
+                }
             });
         }
         let mut w = Self {
@@ -187,15 +213,31 @@ impl Witness {
         Ok(w)
     }
 
-    /// The padded input of layer `i`: the statement's input or the previous layer's output.
+    /// The padded (first) input of layer `i`.
     pub fn layer_input(&self, i: usize) -> Vec<i64> {
         let (source, layout) = match &self.circuit.layers[i] {
             Layer::Requant(l) => (l.input, l.in_layout),
             Layer::Relu(r) => (r.input, r.layout),
+            Layer::Add(a) => (a.inputs[0], a.layout),
         };
-        match (source, i.checked_sub(1)) {
-            (Source::Input, _) | (_, None) => layout.pad(&self.statement.input.data),
-            (_, Some(prev)) => self.layers[prev].output().to_vec(),
+        self.value(source, layout)
+    }
+
+    /// The two padded operands of an Add layer `i` (empty for other layers).
+    pub fn add_inputs(&self, i: usize) -> [Vec<i64>; 2] {
+        match &self.circuit.layers[i] {
+            Layer::Add(a) => a.inputs.map(|s| self.value(s, a.layout)),
+            _ => [Vec::new(), Vec::new()],
+        }
+    }
+
+    /// The table of a value: the padded statement input, or its producer's current output.
+    fn value(&self, source: Source, layout: Layout) -> Vec<i64> {
+        let producer = self.circuit.layers.iter().position(|l| l.output() == source);
+        match (source, producer) {
+            (Source::Witness(_), Some(j)) => self.layers[j].output().to_vec(),
+            (Source::Output, _) => layout.pad(&self.statement.output.data),
+            _ => layout.pad(&self.statement.input.data),
         }
     }
 
@@ -232,6 +274,7 @@ impl Witness {
         let mut limb_entries = 0usize;
         for i in 0..self.layers.len() {
             let input = matches!(self.layers[i], LayerWitness::Relu(_)).then(|| self.layer_input(i));
+            let operands = self.add_inputs(i);
             let layer = &self.circuit.layers[i];
             match (layer, &mut self.layers[i]) {
                 (Layer::Requant(l), lw) => {
@@ -257,13 +300,13 @@ impl Witness {
                     }
                 }
                 (Layer::Relu(_), LayerWitness::Relu(rw)) => {
-                    let mut counts = vec![0u64; VALUES];
-                    for (&x, &y) in input.expect("relu input").iter().zip(&rw.output) {
-                        if (QMIN..=QMAX).contains(&x) && y == x.max(0) {
-                            counts[(x - QMIN) as usize] += 1;
-                        }
-                    }
-                    rw.multiplicities = counts;
+                    rw.multiplicities = relu_multiplicities(&input.expect("relu input"), &rw.output);
+                }
+                (Layer::Add(a), LayerWitness::Add(aw)) => {
+                    let Stage::Add(key) = &pk.vk.stages[a.stage] else {
+                        unreachable!("add layers come from add stages")
+                    };
+                    aw.multiplicities = add_multiplicities(key, &operands, &aw.output);
                 }
                 _ => unreachable!("witness layers follow the circuit"),
             }

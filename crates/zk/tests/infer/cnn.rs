@@ -28,6 +28,7 @@ fn lenet_key_has_conv_and_pool_stages_and_round_trips() {
             Stage::Linear(_) => "linear",
             Stage::Relu => "relu",
             Stage::Reshape(_) | Stage::Flatten(_) => "layout",
+            Stage::Add(_) => "add",
         })
         .collect();
     assert_eq!(kinds, ["conv", "pool", "conv", "pool", "layout", "linear", "linear"]);

@@ -9,5 +9,6 @@ mod mutation;
 mod pins;
 mod receipt;
 mod refusals;
+mod residual;
 mod soundness;
 mod support;

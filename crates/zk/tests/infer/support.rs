@@ -167,6 +167,25 @@ fn str_bytes(out: &mut Vec<u8>, s: &str) {
 impl ExactBuilder {
     /// Appends an op reading the previous value (value 0 is the input).
     pub fn op(&mut self, op: Op<'_>) {
+        self.op_reading(self.count, op);
+    }
+
+    /// Appends `y = sat(rq_a(value a) + rq_b(value b))` (value `i + 1` is op `i`'s output).
+    pub fn add(&mut self, a: u32, b: u32, rq_a: (u32, u8), rq_b: (u32, u8), relu: bool) {
+        let o = &mut self.ops;
+        o.push(2);
+        o.extend_from_slice(&a.to_le_bytes());
+        o.extend_from_slice(&b.to_le_bytes());
+        for (m, s) in [rq_a, rq_b] {
+            o.extend_from_slice(&m.to_le_bytes());
+            o.push(s);
+        }
+        o.push(u8::from(relu));
+        self.count += 1;
+    }
+
+    /// Appends an op reading value `input` (0 is the input, `i + 1` op `i`'s output).
+    pub fn op_reading(&mut self, input: u32, op: Op<'_>) {
         let o = &mut self.ops;
         let tag = match op {
             Op::Linear { .. } => 1u8,
@@ -178,7 +197,7 @@ impl ExactBuilder {
             Op::GlobalAvgPool { .. } => 9,
         };
         o.push(tag);
-        o.extend_from_slice(&self.count.to_le_bytes());
+        o.extend_from_slice(&input.to_le_bytes());
         match op {
             Op::Linear {
                 k,
