@@ -1,8 +1,12 @@
-"""The benchmarked model and its input files, shared by EZKL and Veris.
+"""The benchmarked models and their input files, shared by EZKL and Veris.
 
-An MLP 784-128-64-10 with ReLU (PyTorch, seeded), trained for a few seconds
-on scikit-learn's handwritten digits (8x8, 1,797 images) upsampled to 28x28,
-exported to ONNX (opset 13, fp32, input `[1, 1, 28, 28]` named `input`).
+Two architectures (PyTorch, seeded), each trained for a few seconds on
+scikit-learn's handwritten digits (8x8, 1,797 images) upsampled to 28x28 and
+exported to ONNX (opset 13, fp32, input `[1, 1, 28, 28]` named `input`):
+- `mlp`: 784-128-64-10 with ReLU;
+- `lenet`: the LeNet-style CNN EZKL was measured on in `shared/anchors.md`:
+  conv 1->4 5x5, ReLU, avgpool 2, conv 4->8 5x5, ReLU, avgpool 2, flatten,
+  fc 128->32, ReLU, fc 32->10.
 The proved input is the first held-out image; the calibration set (the same
 samples for both provers) is the first training images. Each is written in
 EZKL's form (`{"input_data": [flat]}`) and Veris's (named wire tensors).
@@ -31,8 +35,7 @@ def digits_28x28(seed: int):
     return images[order], labels[order]
 
 
-def mlp(seed: int) -> torch.nn.Module:
-    torch.manual_seed(seed)
+def mlp() -> torch.nn.Module:
     return torch.nn.Sequential(
         torch.nn.Flatten(),
         torch.nn.Linear(784, 128),
@@ -41,6 +44,28 @@ def mlp(seed: int) -> torch.nn.Module:
         torch.nn.ReLU(),
         torch.nn.Linear(64, 10),
     )
+
+
+def lenet() -> torch.nn.Module:
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(1, 4, 5),
+        torch.nn.ReLU(),
+        torch.nn.AvgPool2d(2),
+        torch.nn.Conv2d(4, 8, 5),
+        torch.nn.ReLU(),
+        torch.nn.AvgPool2d(2),
+        torch.nn.Flatten(),
+        torch.nn.Linear(128, 32),
+        torch.nn.ReLU(),
+        torch.nn.Linear(32, 10),
+    )
+
+
+# name -> (constructor, description)
+ARCHITECTURES = {
+    "mlp": (mlp, "MLP 784-128-64-10 (ReLU)"),
+    "lenet": (lenet, "LeNet-style CNN (conv 1->4 5x5, avgpool, conv 4->8 5x5, avgpool, fc 128->32->10)"),
+}
 
 
 def train(model: torch.nn.Module, images, labels, seed: int, epochs: int = 15) -> None:
@@ -77,13 +102,14 @@ def write_json(path: Path, value) -> Path:
     return path
 
 
-def build(out: Path, seed: int, trained: bool, calibration_samples: int) -> dict:
-    """Writes the model and inputs under `out`; returns their paths and the float reference."""
+def build(out: Path, arch: str, seed: int, trained: bool, calibration_samples: int) -> dict:
+    """Writes model `arch` and its inputs under `out`; returns their paths and the float reference."""
     out.mkdir(parents=True, exist_ok=True)
     images, labels = digits_28x28(seed)
     train_x, train_y = images[:TRAIN_SPLIT], labels[:TRAIN_SPLIT]
     test_x, test_y = images[TRAIN_SPLIT:], labels[TRAIN_SPLIT:]
-    model = mlp(seed)
+    torch.manual_seed(seed)
+    model = ARCHITECTURES[arch][0]()
     if trained:
         train(model, train_x, train_y, seed)
     model.eval()
@@ -92,7 +118,7 @@ def build(out: Path, seed: int, trained: bool, calibration_samples: int) -> dict
         x = test_x[:1]
         reference = flat(model(x))
     calib = train_x[:calibration_samples]
-    onnx_path = out / "mlp-784-128-64-10.onnx"
+    onnx_path = out / f"{arch}.onnx"
     export_onnx(model, onnx_path)
     return {
         "onnx": onnx_path,

@@ -129,6 +129,12 @@ def parse_args():
     p.add_argument("--calibration-samples", type=int, default=16, help="calibration images for both (default 16)")
     p.add_argument("--seed", type=int, default=0, help="seed of the weights, training and data order")
     p.add_argument("--untrained", action="store_true", help="seeded weights without the short training")
+    p.add_argument(
+        "--model",
+        choices=[*bench_model.ARCHITECTURES, "all"],
+        default="all",
+        help="which model to prove (default: all, one after the other)",
+    )
     a = p.parse_args()
     if not 1 <= a.runs <= 100 or not 1 <= a.calibration_samples <= bench_model.TRAIN_SPLIT:
         p.error(f"--runs must be 1 to 100 and --calibration-samples 1 to {bench_model.TRAIN_SPLIT}")
@@ -137,29 +143,38 @@ def parse_args():
     return a
 
 
-def main() -> None:
-    a = parse_args()
-    progress("model: MLP 784-128-64-10 (ReLU), " + ("seeded weights" if a.untrained else "brief training on digits…"))
-    files = bench_model.build(a.out / "model", a.seed, not a.untrained, a.calibration_samples)
-    ezkl = run_ezkl(a.out, files, a.runs)
-    veris = run_veris(a.out, files, a.runs, a.veris_bin)
+def bench(a, arch: str) -> dict:
+    """Proves model `arch` with both provers under `a.out/arch`; prints and returns its report."""
+    out = a.out / arch
+    description = bench_model.ARCHITECTURES[arch][1]
+    progress(f"model: {description}, " + ("seeded weights" if a.untrained else "brief training on digits…"))
+    files = bench_model.build(out / "model", arch, a.seed, not a.untrained, a.calibration_samples)
+    ezkl = run_ezkl(out, files, a.runs)
+    veris = run_veris(out, files, a.runs, a.veris_bin)
     for side in (ezkl, veris):
         side.update(accuracy(side["outputs"], files["reference_logits"]))
     rows, text = table(ezkl, veris)
     cores, load = os.cpu_count(), os.getloadavg()[0]
     header = (
-        f"MLP 784-128-64-10 (float test accuracy {files['float_test_accuracy']:.1%} on held-out digits), "
+        f"{description}, float test accuracy {files['float_test_accuracy']:.1%} on held-out digits, "
         f"one 28x28 input, {a.runs} proof(s) each.\n"
         f"EZKL: logrows {ezkl['logrows']}, input private, weights fixed, output public. "
         f"Veris: int8, quantized input and output public, {veris['threads']} threads.\n"
         f"{cores} cores, load average {load:.2f}. Ratio > 1: Veris faster or smaller."
     )
-    print(header + "\n\n" + text)
+    print(header + "\n\n" + text + "\n", flush=True)
     model = {k: str(v) if isinstance(v, Path) else v for k, v in files.items()}
     report = {"header": header, "cores": cores, "load_average": load, "model": model}
     report.update(rows=rows, ezkl=ezkl, veris=veris)
+    return report
+
+
+def main() -> None:
+    a = parse_args()
+    archs = list(bench_model.ARCHITECTURES) if a.model == "all" else [a.model]
+    reports = {arch: bench(a, arch) for arch in archs}
     path = a.out / "results.json"
-    path.write_text(json.dumps(report, indent=2))
+    path.write_text(json.dumps(reports, indent=2))
     progress(f"wrote {path}")
 
 

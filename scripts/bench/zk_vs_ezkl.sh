@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Zero-knowledge proofs of one model, EZKL vs Veris, in one run.
+# Zero-knowledge proofs of the same models, EZKL vs Veris, in one run.
 #
-#   scripts/bench/zk_vs_ezkl.sh [--runs N] [--calibration-samples N] [--seed S] [--untrained]
+#   scripts/bench/zk_vs_ezkl.sh [--model mlp|lenet|all] [--runs N] [--calibration-samples N]
+#                               [--seed S] [--untrained]
 #
-# Exports an MLP 784-128-64-10 (ReLU) from PyTorch to ONNX, proves the same
-# input with EZKL (PyPI ezkl, pinned in requirements-ezkl.txt) and with Veris
-# (the release example crates/zk/examples/zk_bench.rs), and prints a table of
-# compile, SRS, setup, prove and verify times, proof and key sizes, peak memory
-# and output error, with ratios EZKL / Veris. Everything generated goes under
-# target/bench/zk-vs-ezkl/ (results.json there holds the same table). Python
+# Exports an MLP 784-128-64-10 and a LeNet-style CNN (default: both, one after
+# the other) from PyTorch to ONNX, proves the same input with EZKL (PyPI ezkl,
+# pinned in requirements-ezkl.txt) and with Veris (the release example
+# crates/zk/examples/zk_bench.rs), and prints per model a table of compile,
+# SRS, setup, prove and verify times, proof and key sizes, peak memory and
+# output error, with ratios EZKL / Veris. Everything generated goes under
+# target/bench/zk-vs-ezkl/<model>/ (results.json holds the same tables). Python
 # packages go into a virtual environment there that also sees the system's
 # packages, so a preinstalled torch is reused. Takes a few minutes.
 set -euo pipefail

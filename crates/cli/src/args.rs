@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use veris_core::{Mode, Version};
+use veris_node::AuditFraction;
 use veris_node::net::Multiaddr;
 
 const ABOUT: &str = "Veris: verifiable AI inference. Publish ONNX models, run them with signed receipts, verify them.";
@@ -333,6 +334,11 @@ pub struct StartArgs {
     /// Do not join the peer network (HTTP only)
     #[arg(long)]
     pub no_p2p: bool,
+    /// Share of the job statements peers publish that this node replays
+    /// (for models it holds), from 0 (no audits) to 1 (all); a wrong output
+    /// becomes fraud evidence [default: 0.05]
+    #[arg(long, value_name = "F", conflicts_with = "no_p2p")]
+    pub audit_fraction: Option<AuditFraction>,
     /// FOR TESTS ONLY: perturb the outputs of every replicated job this node
     /// runs, to play a lying operator (other nodes record fraud evidence
     /// against it)

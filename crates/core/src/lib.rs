@@ -29,6 +29,7 @@ pub mod id;
 pub mod job;
 pub mod key;
 pub mod model;
+pub mod published_job;
 pub mod quant;
 pub mod quorum;
 pub mod receipt;

@@ -4,7 +4,7 @@
 //! multiplexed with yamux, QUIC brings its own TLS 1.3 and streams. On top:
 //! a block list (banned peers), connection limits, identify, kademlia (under
 //! a Veris protocol name, server mode), optional mDNS, gossipsub (signed
-//! messages, strict validation, application-level acceptance) and three
+//! messages, strict validation, application-level acceptance) and four
 //! request-response protocols framed by [`crate::protocol`].
 
 use std::num::NonZeroUsize;
@@ -22,7 +22,7 @@ use crate::config::{Limits, NetConfig};
 use crate::error::NetError;
 use crate::protocol::{
     BLOB_PROTOCOL, BlobCodec, IDENTIFY_VERSION, INFER_PROTOCOL, InferCodec, KAD_PROTOCOL, RECEIPT_PROTOCOL,
-    ReceiptCodec,
+    ReceiptCodec, SYNC_PROTOCOL, SyncCodec,
 };
 use crate::wire::announce::Announcement;
 
@@ -32,6 +32,9 @@ pub const ANNOUNCE_TOPIC: &str = "veris/announce/1";
 pub const RECEIPT_TOPIC: &str = "veris/receipts/1";
 /// Gossip topic of fraud evidence.
 pub const EVIDENCE_TOPIC: &str = "veris/evidence/1";
+/// Gossip topic of replicated jobs' signed statements, published by their
+/// operators with the inputs ([`veris_core::published_job`]).
+pub const JOB_TOPIC: &str = "veris/jobs/1";
 
 /// Streams one connection may have open per request-response protocol.
 const MAX_STREAMS_PER_PROTOCOL: usize = 128;
@@ -47,6 +50,7 @@ pub struct Behaviour {
     pub blob: request_response::Behaviour<BlobCodec>,
     pub infer: request_response::Behaviour<InferCodec>,
     pub receipt: request_response::Behaviour<ReceiptCodec>,
+    pub sync: request_response::Behaviour<SyncCodec>,
 }
 
 fn rr_config(timeout: std::time::Duration) -> request_response::Config {
@@ -105,7 +109,7 @@ fn behaviour(key: &Keypair, config: &NetConfig, limits: Arc<Limits>) -> Result<B
         addr: "gossipsub".into(),
         reason: e.to_string(),
     })?;
-    for topic in [ANNOUNCE_TOPIC, RECEIPT_TOPIC, EVIDENCE_TOPIC] {
+    for topic in [ANNOUNCE_TOPIC, RECEIPT_TOPIC, EVIDENCE_TOPIC, JOB_TOPIC] {
         gossip
             .subscribe(&gossipsub::IdentTopic::new(topic))
             .map_err(|e| NetError::Listen {
@@ -140,8 +144,13 @@ fn behaviour(key: &Keypair, config: &NetConfig, limits: Arc<Limits>) -> Result<B
             rr_config(t.infer_timeout),
         ),
         receipt: request_response::Behaviour::with_codec(
-            ReceiptCodec::new(limits),
+            ReceiptCodec::new(limits.clone()),
             [(RECEIPT_PROTOCOL, ProtocolSupport::Full)],
+            rr_config(t.request_timeout),
+        ),
+        sync: request_response::Behaviour::with_codec(
+            SyncCodec::new(limits),
+            [(SYNC_PROTOCOL, ProtocolSupport::Full)],
             rr_config(t.request_timeout),
         ),
     })
@@ -165,7 +174,14 @@ pub fn build_swarm(key: Keypair, config: &NetConfig, limits: Arc<Limits>) -> Res
         .with_quic()
         .with_behaviour(|_| behaviour)
         .map_err(|e| transport_error(&e))?
-        .with_swarm_config(|c| c.with_idle_connection_timeout(config.timing.idle_connection_timeout))
+        .with_swarm_config(|c| {
+            c.with_idle_connection_timeout(config.timing.idle_connection_timeout)
+                // A stream that proposes a single protocol (every Veris
+                // request-response stream) sends its proposal with the first
+                // request bytes: one round trip less per request. No protocol
+                // negotiations are nested here, V1Lazy's one pitfall.
+                .with_substream_upgrade_protocol_override(libp2p::core::upgrade::Version::V1Lazy)
+        })
         .build();
     Ok(swarm)
 }

@@ -89,6 +89,12 @@ impl NetConfig {
         at_least("max_infer_request_bytes", 64, l.max_infer_request_bytes as u64)?;
         at_least("max_infer_response_bytes", 64, l.max_infer_response_bytes as u64)?;
         at_least("max_receipt_bytes", 256, l.max_receipt_bytes as u64)?;
+        at_least("evidence_sync_items", 1, l.evidence_sync_items as u64)?;
+        at_least(
+            "evidence_sync_page_bytes",
+            l.max_receipt_bytes as u64,
+            l.evidence_sync_page_bytes as u64,
+        )?;
         at_least("max_announced_models", 1, l.max_announced_models as u64)?;
         at_least("max_provider_calls", 1, l.max_provider_calls as u64)?;
         at_least("fetch_inflight_per_provider", 1, l.fetch_inflight_per_provider as u64)?;
@@ -108,7 +114,8 @@ pub struct Limits {
     pub max_infer_request_bytes: usize,
     /// Largest inference response body.
     pub max_infer_response_bytes: usize,
-    /// Largest encoded receipt (gossip and request-response).
+    /// Largest encoded receipt (gossip and request-response); also the
+    /// largest fraud evidence and published job statement on gossip.
     pub max_receipt_bytes: usize,
     /// Tensor limits applied when decoding receipts from peers.
     pub receipt_tensors: TensorLimits,
@@ -127,6 +134,12 @@ pub struct Limits {
     pub max_concurrent_fetches: usize,
     /// Most interrupted fetches whose verified chunks are kept for resuming.
     pub max_partial_fetches: usize,
+    /// Most evidence items in one evidence-sync page, most bytes in one
+    /// page (at least `max_receipt_bytes`, so any item fits), and most pages
+    /// asked of one peer per connection.
+    pub evidence_sync_items: usize,
+    pub evidence_sync_page_bytes: usize,
+    pub evidence_sync_pages: usize,
     /// Per-peer rate limits on what this node serves.
     pub rate: RateLimits,
 }
@@ -147,6 +160,9 @@ impl Default for Limits {
             fetch_max_providers: 8,
             max_concurrent_fetches: 4,
             max_partial_fetches: 4,
+            evidence_sync_items: 32,
+            evidence_sync_page_bytes: 8 << 20,
+            evidence_sync_pages: 32,
             rate: RateLimits::default(),
         }
     }

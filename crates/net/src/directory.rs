@@ -1,6 +1,12 @@
 //! What other nodes have announced: who serves which model, with what capacity.
+//!
+//! The network task writes the directory as announcements arrive and
+//! expire; handles read it directly ([`SharedDirectory`]), so asking who
+//! serves a model costs a read lock, not a trip through the network task or
+//! a DHT query.
 
 use std::collections::HashMap;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use libp2p::PeerId;
@@ -23,6 +29,14 @@ pub struct Announced {
     pub peer: PeerId,
     pub models: Vec<ModelId>,
     /// Inferences it runs at once (as it announced).
+    pub capacity: u32,
+}
+
+/// A peer that announced a model, and the capacity it announced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Offer {
+    pub peer: PeerId,
+    /// Inferences it runs at once (as it announced; 0: it serves none).
     pub capacity: u32,
 }
 
@@ -83,6 +97,21 @@ impl Directory {
             .collect()
     }
 
+    /// Live offers of `model`, in peer order.
+    pub fn offers(&self, model: &ModelId, now: Instant) -> Vec<Offer> {
+        let mut offers: Vec<Offer> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| e.expires > now && e.announcement.models.contains(model))
+            .map(|(peer, e)| Offer {
+                peer: *peer,
+                capacity: e.announcement.capacity,
+            })
+            .collect();
+        offers.sort_by_key(|o| o.peer);
+        offers
+    }
+
     /// Every live announcement: the peer, its models and its capacity.
     pub fn live(&self, now: Instant) -> Vec<Announced> {
         let mut live: Vec<Announced> = self
@@ -108,6 +137,26 @@ impl Directory {
     }
 }
 
+/// The directory shared by the network task (which writes it) and its
+/// handles (which read it). A poisoned lock is recovered: every update
+/// leaves the map consistent.
+#[derive(Debug, Clone)]
+pub(crate) struct SharedDirectory(Arc<RwLock<Directory>>);
+
+impl SharedDirectory {
+    pub fn new(ttl: Duration) -> Self {
+        SharedDirectory(Arc::new(RwLock::new(Directory::new(ttl))))
+    }
+
+    pub fn read(&self) -> RwLockReadGuard<'_, Directory> {
+        self.0.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn write(&self) -> RwLockWriteGuard<'_, Directory> {
+        self.0.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,5 +178,27 @@ mod tests {
         assert_eq!(d.live(t0).len(), 1);
         assert_eq!(d.live(t0)[0].capacity, 0);
         assert!(d.live(t0 + Duration::from_secs(10)).is_empty());
+    }
+
+    #[test]
+    fn offers_carry_the_announced_capacity_of_live_providers_only() {
+        let shared = SharedDirectory::new(Duration::from_secs(10));
+        let (a, b) = (PeerId::random(), PeerId::random());
+        let (m, other) = (ModelId::of_bytes(b"m"), ModelId::of_bytes(b"other"));
+        let t0 = Instant::now();
+        shared.write().update(a, Announcement::new(1, 4, vec![m]), t0);
+        shared
+            .write()
+            .update(b, Announcement::new(1, 9, vec![m, other]), t0 + Duration::from_secs(5));
+        let mut expected = vec![Offer { peer: a, capacity: 4 }, Offer { peer: b, capacity: 9 }];
+        expected.sort_by_key(|o| o.peer);
+        assert_eq!(shared.read().offers(&m, t0), expected);
+        assert_eq!(
+            shared.read().offers(&m, t0 + Duration::from_secs(12)),
+            vec![Offer { peer: b, capacity: 9 }]
+        );
+        assert_eq!(shared.read().offers(&other, t0).len(), 1);
+        shared.write().forget(&b);
+        assert!(shared.read().offers(&other, t0).is_empty());
     }
 }

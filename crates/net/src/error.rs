@@ -40,6 +40,8 @@ pub enum NetError {
     InvalidReceipt(String),
     #[error("invalid fraud evidence: {0}")]
     InvalidEvidence(String),
+    #[error("invalid job statement: {0}")]
+    InvalidJob(String),
     #[error("cannot publish: {0}")]
     Publish(String),
 }

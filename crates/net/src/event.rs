@@ -50,12 +50,23 @@ pub enum NetEvent {
         id: Digest32,
         bytes: Arc<[u8]>,
     },
-    /// Valid fraud evidence arrived by gossip; `from` is the peer that
-    /// published it, `accused` the operator it is against.
+    /// Valid fraud evidence arrived by gossip or by an evidence sync;
+    /// `from` is the peer that published or served it, `accused` the
+    /// operator it is against.
     EvidenceSeen {
         from: PeerId,
         id: Digest32,
         accused: Address,
+        bytes: Arc<[u8]>,
+    },
+    /// A valid signed job statement arrived by gossip, published by its
+    /// operator (`from`, whose address is `operator`); `bytes` is the JSON
+    /// of a [`veris_core::published_job::PublishedJob`], already checked.
+    JobSeen {
+        from: PeerId,
+        operator: Address,
+        /// The statement's id (its signing hash).
+        id: Digest32,
         bytes: Arc<[u8]>,
     },
     /// A peer was penalised; `score` is its score afterwards.

@@ -1,10 +1,12 @@
 //! The cloneable handle through which the embedding node uses the network.
 
+use std::time::Instant;
+
 use libp2p::{Multiaddr, PeerId};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use veris_core::{Address, Digest32, ModelId};
 
-use crate::directory::Announced;
+use crate::directory::{Announced, Offer, SharedDirectory};
 use crate::error::NetError;
 use crate::event::NetEvent;
 use crate::wire::messages::InferRequest;
@@ -49,11 +51,13 @@ pub(crate) enum Command {
     },
     PublishReceipt(Vec<u8>, Reply<Digest32>),
     PublishEvidence(Vec<u8>, Reply<Digest32>),
+    PublishJob(Vec<u8>, Reply<Digest32>),
     FetchReceipt {
         peer: PeerId,
         id: Digest32,
         reply: Reply<Option<Vec<u8>>>,
     },
+    Deny(Vec<PeerId>, Reply<()>),
     Shutdown,
 }
 
@@ -64,6 +68,7 @@ pub struct NetHandle {
     pub(crate) local: PeerId,
     pub(crate) commands: mpsc::Sender<Command>,
     pub(crate) events: broadcast::Sender<NetEvent>,
+    pub(crate) directory: SharedDirectory,
 }
 
 impl NetHandle {
@@ -116,6 +121,15 @@ impl NetHandle {
         self.call(|r| Command::Providers(model, r)).await
     }
 
+    /// The peers whose live gossip announcement lists `model`, with the
+    /// capacity each announced, in peer order. Read from the directory the
+    /// network keeps up to date as announcements arrive and expire: no
+    /// message to the network task, no DHT query. Peers known only from
+    /// DHT provider records are in [`NetHandle::providers`] instead.
+    pub fn offers(&self, model: ModelId) -> Vec<Offer> {
+        self.directory.read().offers(&model, Instant::now())
+    }
+
     /// Every peer's live announcement (models and capacity), in peer order:
     /// the network's model directory as this node knows it.
     pub async fn directory(&self) -> Result<Vec<Announced>, NetError> {
@@ -155,10 +169,27 @@ impl NetHandle {
         self.call(|r| Command::PublishEvidence(bytes, r)).await
     }
 
+    /// Checks an encoded [`veris_core::published_job::PublishedJob`] (JSON:
+    /// signature, inputs against its input digest, size) signed by this
+    /// node's own operator key, and gossips it on `veris/jobs/1`; returns
+    /// the statement's id.
+    pub async fn publish_job(&self, bytes: Vec<u8>) -> Result<Digest32, NetError> {
+        self.call(|r| Command::PublishJob(bytes, r)).await
+    }
+
     /// Asks `peer` for the receipt with id `id`; a receipt that does not
     /// verify or has another id is refused (and held against the peer).
     pub async fn fetch_receipt(&self, peer: PeerId, id: Digest32) -> Result<Option<Vec<u8>>, NetError> {
         self.call(|reply| Command::FetchReceipt { peer, id, reply }).await
+    }
+
+    /// Replaces the deny-list: every connection with these peers is closed
+    /// and new ones in either direction are refused until a later call
+    /// leaves them out; they are left out of look-ups and the directory
+    /// meanwhile. Peers allowed again are redialled. For operators cutting
+    /// off peers by hand, and for tests that partition a network.
+    pub async fn set_denied(&self, peers: Vec<PeerId>) -> Result<(), NetError> {
+        self.call(|r| Command::Deny(peers, r)).await
     }
 
     /// Stops the network task; every handle then returns [`NetError::Stopped`].

@@ -44,7 +44,32 @@
 //! | inference | request-response `/veris/infer/1`: model id + opaque body → output or error |
 //! | receipts | request-response `/veris/receipt/1` (by id); gossip topic `veris/receipts/1` |
 //! | fraud evidence | gossip topic `veris/evidence/1` (JSON, checked with `veris_core::fraud::verify_evidence`) |
+//! | evidence sync | request-response `/veris/evidence-sync/1`: on connecting, page through the peer's evidence ([`wire::sync`]) |
+//! | job statements | gossip topic `veris/jobs/1`: an operator's signed replicated-job statement with its inputs (`veris_core::published_job`) |
 //! | announcements | gossip topic `veris/announce/1` ([`wire::announce`]) + DHT provider records |
+//!
+//! Streams that propose one protocol (every request-response stream) are
+//! negotiated lazily (multistream-select `V1Lazy`): the proposal travels
+//! with the request, saving a round trip per request.
+//!
+//! ## Who serves what
+//!
+//! Announcements fill a directory of live offers (peer, models, capacity),
+//! forgotten when they expire (`Timing::announce_ttl`). Handles read it
+//! directly: [`NetHandle::offers`] answers "who serves this model, with
+//! what capacity" without a message to the network task or a DHT query, so
+//! callers can consult it on every request; [`NetHandle::providers`] adds
+//! the DHT's provider records (a network query) for peers whose
+//! announcements have not reached this node.
+//!
+//! ## Deny-list
+//!
+//! [`NetHandle::set_denied`] cuts this node off from given peers: their
+//! connections close, new ones either way are refused, their announcements
+//! are forgotten and ignored, look-ups leave them out. Unlike a ban it does
+//! not expire and scores nothing; removing a peer from the list unblocks and
+//! redials it (and the bootstrap peers), so the network heals at once. Tests
+//! use it to partition a network.
 //!
 //! Every message has one canonical binary encoding ([`wire`]), is framed
 //! with its length and decoded under explicit limits ([`protocol`],
@@ -85,7 +110,12 @@
 //!   caught (and banned).
 //! - Gossip-level signature failures are dropped by gossipsub itself and not
 //!   scored; gossipsub's own peer scoring is off. Application-level offences
-//!   (announcements, receipts) are scored here.
+//!   (announcements, receipts, evidence, job statements: malformed,
+//!   oversized, badly signed, or a statement published by a peer other than
+//!   its signer) are scored here.
+//! - Evidence sync runs once per new connection, from the lowest id up, at
+//!   most [`Limits::evidence_sync_pages`] pages; evidence past that is only
+//!   learnt from later gossip or a later connection.
 //! - Addresses learned by identify go into the DHT unfiltered (private and
 //!   loopback addresses included); there is no DNS resolution of bootstrap
 //!   addresses, no relay or hole punching, and no persistent peer store.
@@ -106,9 +136,9 @@ pub mod protocol;
 pub mod provider;
 pub mod wire;
 
-pub use behaviour::{ANNOUNCE_TOPIC, EVIDENCE_TOPIC, RECEIPT_TOPIC};
+pub use behaviour::{ANNOUNCE_TOPIC, EVIDENCE_TOPIC, JOB_TOPIC, RECEIPT_TOPIC};
 pub use config::{ConfigError, Hygiene, Limits, NetConfig, RateLimits, Timing};
-pub use directory::Announced;
+pub use directory::{Announced, Offer};
 pub use error::NetError;
 pub use event::{Discovery, NetEvent};
 pub use handle::{NetHandle, PeerInfo};

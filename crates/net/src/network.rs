@@ -8,6 +8,7 @@ use veris_core::OperatorKey;
 
 use crate::behaviour::build_swarm;
 use crate::config::NetConfig;
+use crate::directory::SharedDirectory;
 use crate::driver::Driver;
 use crate::error::NetError;
 use crate::handle::NetHandle;
@@ -58,7 +59,9 @@ impl Network {
         let (events, _) = broadcast::channel(EVENT_QUEUE);
         let (internal_tx, internal_rx) = mpsc::unbounded_channel();
         let (commands_tx, commands_rx) = mpsc::channel(COMMAND_QUEUE);
-        let mut driver = Driver::new(swarm, config, limits, provider, events.clone(), internal_tx);
+        let directory = SharedDirectory::new(config.timing.announce_ttl);
+        let shared = directory.clone();
+        let mut driver = Driver::new(swarm, config, limits, provider, events.clone(), internal_tx, directory);
         driver.await_listeners(listeners).await?;
         driver.bootstrap();
         tokio::spawn(driver.run(commands_rx, internal_rx));
@@ -66,6 +69,7 @@ impl Network {
             local,
             commands: commands_tx,
             events,
+            directory: shared,
         })
     }
 }

@@ -27,6 +27,7 @@ use crate::wire::WireError;
 use crate::wire::messages::{
     BlobRequest, BlobResponse, InferRequest, InferResponse, ReceiptRequest, ReceiptResponse, WireMessage,
 };
+use crate::wire::sync::{SyncRequest, SyncResponse};
 
 /// Blob transfer: manifests and chunks.
 pub const BLOB_PROTOCOL: StreamProtocol = StreamProtocol::new("/veris/blob/1");
@@ -34,6 +35,8 @@ pub const BLOB_PROTOCOL: StreamProtocol = StreamProtocol::new("/veris/blob/1");
 pub const INFER_PROTOCOL: StreamProtocol = StreamProtocol::new("/veris/infer/1");
 /// Receipt look-ups by id.
 pub const RECEIPT_PROTOCOL: StreamProtocol = StreamProtocol::new("/veris/receipt/1");
+/// Evidence sync: paging through a peer's fraud evidence on connection.
+pub const SYNC_PROTOCOL: StreamProtocol = StreamProtocol::new("/veris/evidence-sync/1");
 /// Kademlia, under a Veris-specific name so Veris nodes form their own DHT.
 pub const KAD_PROTOCOL: StreamProtocol = StreamProtocol::new("/veris/kad/1.0.0");
 /// Identify's protocol version string.
@@ -42,6 +45,7 @@ pub const IDENTIFY_VERSION: &str = "/veris/id/1";
 pub type BlobCodec = WireCodec<BlobRequest, BlobResponse>;
 pub type InferCodec = WireCodec<InferRequest, InferResponse>;
 pub type ReceiptCodec = WireCodec<ReceiptRequest, ReceiptResponse>;
+pub type SyncCodec = WireCodec<SyncRequest, SyncResponse>;
 
 /// A request as read from a peer: the message, or why its bytes were refused.
 /// Outbound requests are always [`Inbound::Message`].

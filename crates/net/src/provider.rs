@@ -35,6 +35,21 @@ pub trait Provider: Send + Sync + 'static {
         Err("this node serves no inference".into())
     }
 
+    /// A page of the fraud evidence this node holds, for a peer's evidence
+    /// sync: encoded evidence with ids greater than `after` (all if `None`)
+    /// in ascending id order, at most `max_items` items and `max_bytes` in
+    /// all, each at most `max_item_bytes`; and whether more follow.
+    fn evidence_page(
+        &self,
+        after: Option<&Digest32>,
+        max_items: usize,
+        max_bytes: usize,
+        max_item_bytes: usize,
+    ) -> (Vec<Vec<u8>>, bool) {
+        let _ = (after, max_items, max_bytes, max_item_bytes);
+        (Vec::new(), false)
+    }
+
     /// The encoded receipt with id `id`, if this node keeps it.
     fn receipt(&self, id: &Digest32) -> Option<Vec<u8>> {
         let _ = id;

@@ -1,9 +1,12 @@
 //! Replicated versus single-node inference, measured over HTTP on loopback.
 //!
 //! Four real nodes run in this process, each a `Service` on its own home with
-//! its own operator key, serving HTTP and joined by libp2p. All four hold the
-//! bundled digits model compiled to an exact model. The entry node is then
-//! asked for the same exact inferences two ways:
+//! its own operator key, serving HTTP and joined by libp2p. All four hold two
+//! exact models: the bundled digits MLP (a fraction of a millisecond per
+//! inference, so the network round trip dominates) and `models/resnet`
+//! compiled with its calibration set (a residual CNN, milliseconds per
+//! inference, so the round trip is amortized). The entry node is then asked
+//! for the same exact inferences two ways:
 //!
 //! - single: `{"mode": "exact"}`, run by the entry node alone;
 //! - replicated: `{"mode": "replicated", "k": 3}`, run by three operators
@@ -13,7 +16,8 @@
 //! `VERIS_BENCH_REQUESTS` requests, default 200) and under load
 //! (`VERIS_BENCH_CLIENTS` concurrent clients, default 8, for
 //! `VERIS_BENCH_SECONDS`, default 5). The load generator shares the CPU with
-//! all four nodes. Run: `cargo bench -p veris-node --bench replicated`.
+//! all four nodes. `VERIS_BENCH_MODELS` picks the models (default
+//! `digits,resnet`). Run: `cargo bench -p veris-node --bench replicated`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -65,10 +69,10 @@ impl Node {
             .expect("a TCP listener")
     }
 
-    /// Adds the exact model's bytes to this node's hub and announces it.
-    fn hold(&self, id: ModelId, bytes: &[u8]) {
+    /// Adds an exact model's bytes to this node's hub and announces it.
+    fn hold(&self, id: ModelId, bytes: &[u8], name: &str) {
         self.service
-            .add_fetched(id, bytes, Some("digits-int8".into()))
+            .add_fetched(id, bytes, Some(name.into()))
             .expect("the model added");
         let net = self.node.network().expect("a network");
         runtime()
@@ -76,9 +80,9 @@ impl Node {
             .expect("the model announced");
     }
 
+    /// Peers whose announcement of `id` this node holds.
     fn providers(&self, id: ModelId) -> usize {
-        let net = self.node.network().expect("a network");
-        runtime().block_on(net.providers(id)).map(|p| p.len()).unwrap_or(0)
+        self.node.network().expect("a network").offers(id).len()
     }
 }
 
@@ -89,26 +93,72 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("a tokio runtime")
 }
 
-/// Compiles the bundled digits model into an exact model; its id and bytes.
-fn exact_digits() -> (ModelId, Vec<u8>) {
+/// A model under test: its name, exact id and bytes, and sample inputs.
+struct Case {
+    name: &'static str,
+    id: ModelId,
+    bytes: Vec<u8>,
+    inputs: Vec<Value>,
+}
+
+/// Compiles float ONNX `model` (with `calibration`, if any) into an exact model.
+fn compile(name: &'static str, model: &[u8], calibration: Option<Value>, inputs: Vec<Value>) -> Case {
     let home = tempfile::tempdir().expect("a temporary home");
     let service = Service::open(NodeConfig::new(home.path())).expect("a service");
     let add = AddModel {
-        name: "digits".into(),
+        name: name.into(),
         version: None,
         description: String::new(),
     };
-    service.add_model(BUNDLED_MODEL, add).expect("the digits model added");
+    service.add_model(model, add).expect("the model added");
     let compile = CompileRequest {
-        calibration: None,
+        calibration,
         bits: 8,
         name: None,
     };
-    let compiled = service.compile_model("digits", compile).expect("the model compiled");
+    let compiled = service.compile_model(name, compile).expect("the model compiled");
     let (_, bytes) = service
         .model_bytes(&compiled.id.to_string())
         .expect("the compiled bytes");
-    (compiled.id, bytes)
+    Case {
+        name,
+        id: compiled.id,
+        bytes,
+        inputs,
+    }
+}
+
+fn read_json(path: &str) -> Value {
+    let path = format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).expect("JSON")
+}
+
+fn case(name: &str) -> Case {
+    let inputs_of = |samples: Value| -> Vec<Value> {
+        let samples = samples.as_array().expect("an array of samples").clone();
+        samples.into_iter().map(|s| s["input"].clone()).collect()
+    };
+    match name {
+        "digits" => compile(
+            "digits",
+            BUNDLED_MODEL,
+            None,
+            inputs_of(serde_json::from_str(BUNDLED_SAMPLES).expect("the bundled samples")),
+        ),
+        "resnet" => {
+            let path = format!("{}/../../models/resnet/resnet.onnx", env!("CARGO_MANIFEST_DIR"));
+            let model = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+            let calibration = read_json("models/resnet/calibration.json");
+            compile(
+                "resnet",
+                &model,
+                Some(calibration),
+                inputs_of(read_json("models/resnet/samples.json")),
+            )
+        }
+        other => panic!("unknown benchmark model {other} (digits, resnet)"),
+    }
 }
 
 fn env_or(name: &str, default: u64) -> u64 {
@@ -192,39 +242,23 @@ fn measure(url: &str, bodies: &[Value], requests: usize, clients: usize, seconds
     }
 }
 
-fn main() {
-    // `cargo bench` passes `--bench`; filters and other flags are not supported.
-    let requests = env_or("VERIS_BENCH_REQUESTS", 200).max(1) as usize;
-    let clients = env_or("VERIS_BENCH_CLIENTS", 8).max(1) as usize;
-    let seconds = env_or("VERIS_BENCH_SECONDS", 5).max(1);
-
-    let (id, bytes) = exact_digits();
-    let entry = Node::start(None);
-    let peers: Vec<Node> = (0..3).map(|_| Node::start(Some(&entry))).collect();
-    for node in std::iter::once(&entry).chain(&peers) {
-        node.hold(id, &bytes);
-    }
-    let start = Instant::now();
-    while entry.providers(id) < 3 {
-        assert!(start.elapsed() < DISCOVERY_LIMIT, "provider discovery timed out");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    eprintln!("4 nodes up, providers found in {:.1} s", start.elapsed().as_secs_f64());
-
-    let samples: Vec<Value> = serde_json::from_str(BUNDLED_SAMPLES).expect("the bundled samples");
-    let single: Vec<Value> = samples
+/// Checks both paths agree, then measures both; prints one row each.
+fn run_case(url: &str, case: &Case, requests: usize, clients: usize, seconds: u64) {
+    let id = case.id.to_string();
+    let single: Vec<Value> = case
+        .inputs
         .iter()
-        .map(|s| json!({"model": id.to_string(), "inputs": s["input"], "mode": "exact"}))
+        .map(|input| json!({"model": id, "inputs": input, "mode": "exact"}))
         .collect();
-    let replicated: Vec<Value> = samples
+    let replicated: Vec<Value> = case
+        .inputs
         .iter()
-        .map(|s| json!({"model": id.to_string(), "inputs": s["input"], "mode": "replicated", "k": 3}))
+        .map(|input| json!({"model": id, "inputs": input, "mode": "replicated", "k": 3}))
         .collect();
 
-    let url = format!("{}/v1/infer", entry.node.url());
     // Both paths must give the same outputs, the replicated one certified by three signers.
     let fetch = |body: &Value| -> Value {
-        let response = Client::new().post(&url).json(body).send().expect("a response");
+        let response = Client::new().post(url).json(body).send().expect("a response");
         assert_eq!(response.status(), StatusCode::OK);
         response.json().expect("a JSON body")
     };
@@ -237,29 +271,68 @@ fn main() {
         "{certified}"
     );
 
-    let s = measure(&url, &single, requests, clients, seconds);
-    let r = measure(&url, &replicated, requests, clients, seconds);
-
-    println!(
-        "exact digits model, 4 nodes on loopback; {requests} sequential requests, {clients} clients x {seconds} s"
-    );
-    println!(
-        "{:<16} {:>11} {:>9} {:>10} {:>16} {:>7}",
-        "", "median ms", "p90 ms", "req/s", "loaded med ms", "errors"
-    );
-    for (name, f) in [("single (exact)", &s), ("replicated k=3", &r)] {
+    let s = measure(url, &single, requests, clients, seconds);
+    let r = measure(url, &replicated, requests, clients, seconds);
+    for (mode, f) in [("single", &s), ("replicated k=3", &r)] {
         println!(
-            "{name:<16} {:>11.2} {:>9.2} {:>10.1} {:>16.2} {:>7}",
-            f.median_ms, f.p90_ms, f.per_second, f.loaded_median_ms, f.errors
+            "{:<24} {:>11.2} {:>9.2} {:>10.1} {:>16.2} {:>7}",
+            format!("{}/{mode}", case.name),
+            f.median_ms,
+            f.p90_ms,
+            f.per_second,
+            f.loaded_median_ms,
+            f.errors
         );
     }
     let ratio = r.median_ms / s.median_ms;
     println!(
-        "replicated/single: median {ratio:.2}x, p90 {:.2}x, throughput {:.2}x (target: median <= 1.5x: {})",
+        "{:<24} median {ratio:.2}x, p90 {:.2}x, throughput {:.2}x (target: median <= 1.5x: {})",
+        format!("{}: replicated/single", case.name),
         r.p90_ms / s.p90_ms,
         r.per_second / s.per_second,
         if ratio <= 1.5 { "met" } else { "NOT met" }
     );
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; filters and other flags are not supported.
+    let requests = env_or("VERIS_BENCH_REQUESTS", 200).max(1) as usize;
+    let clients = env_or("VERIS_BENCH_CLIENTS", 8).max(1) as usize;
+    let seconds = env_or("VERIS_BENCH_SECONDS", 5).max(1);
+    let models = std::env::var("VERIS_BENCH_MODELS").unwrap_or_else(|_| "digits,resnet".into());
+    let cases: Vec<Case> = models.split(',').map(|m| case(m.trim())).collect();
+
+    let entry = Node::start(None);
+    let peers: Vec<Node> = (0..3).map(|_| Node::start(Some(&entry))).collect();
+    for node in std::iter::once(&entry).chain(&peers) {
+        for case in &cases {
+            node.hold(case.id, &case.bytes, case.name);
+        }
+    }
+    let start = Instant::now();
+    while cases.iter().any(|c| entry.providers(c.id) < 3) {
+        assert!(start.elapsed() < DISCOVERY_LIMIT, "provider discovery timed out");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    eprintln!("4 nodes up, providers found in {:.1} s", start.elapsed().as_secs_f64());
+
+    let url = format!("{}/v1/infer", entry.node.url());
+    println!("exact models, 4 nodes on loopback; {requests} sequential requests, {clients} clients x {seconds} s");
+    println!("load average before: {}", load_average());
+    println!(
+        "{:<24} {:>11} {:>9} {:>10} {:>16} {:>7}",
+        "", "median ms", "p90 ms", "req/s", "loaded med ms", "errors"
+    );
+    for case in &cases {
+        run_case(&url, case, requests, clients, seconds);
+    }
+    println!("load average after: {}", load_average());
     for node in peers.into_iter().chain(std::iter::once(entry)) {
         node.node.shutdown();
     }

@@ -1,6 +1,8 @@
 //! Fraud evidence the node found or received: verified, stored durably in
 //! the home ([`veris_store::EvidenceStore`]), listed at `GET /v1/evidence`
-//! and gossiped to peers on `veris/evidence/1`.
+//! and gossiped to peers on `veris/evidence/1`. A peer that connects pages
+//! through it with an evidence sync ([`Service::evidence_page`]), so a node
+//! that joins late still learns of evidence found before it joined.
 //!
 //! Only evidence that verifies offline is stored, and stored evidence is
 //! verified again when read (a file that went bad on disk is left out of
@@ -47,6 +49,46 @@ impl Service {
         }
         self.record_evidence(&evidence)?;
         Ok(true)
+    }
+
+    /// A page of stored evidence for a peer's evidence sync
+    /// ([`veris_net::Provider::evidence_page`]): encoded evidence with ids
+    /// after `after`, in id order, that still verifies, at most `max_items`
+    /// items of at most `max_item_bytes` each and `max_bytes` in all; and
+    /// whether more follow.
+    pub fn evidence_page(
+        &self,
+        after: Option<&Digest32>,
+        max_items: usize,
+        max_bytes: usize,
+        max_item_bytes: usize,
+    ) -> Result<(Vec<Vec<u8>>, bool), NodeError> {
+        let limits = &self.config().limits.tensors;
+        let mut page = Vec::new();
+        let mut total = 0usize;
+        for id in self
+            .evidence()
+            .ids()?
+            .into_iter()
+            .filter(|id| after.is_none_or(|a| id > a))
+        {
+            if page.len() == max_items {
+                return Ok((page, true));
+            }
+            let Ok(Some(bytes)) = self.evidence().get(&id, max_item_bytes as u64) else {
+                continue;
+            };
+            let valid = decode_evidence(&bytes).is_ok_and(|e| e.id() == id && verify_evidence(&e, limits).is_ok());
+            if !valid {
+                continue;
+            }
+            if total + bytes.len() > max_bytes {
+                return Ok((page, true));
+            }
+            total += bytes.len();
+            page.push(bytes);
+        }
+        Ok((page, false))
     }
 
     /// Stored evidence that still verifies, in id order, at most [`MAX_LISTED`].

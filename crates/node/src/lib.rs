@@ -33,6 +33,7 @@
 //! HTTP [`NodeError::status`]; the API returns them as
 //! `{"error": {"code": "...", "message": "..."}}`.
 
+pub mod audit;
 pub mod bench;
 mod bundled;
 mod cache;
@@ -48,12 +49,13 @@ mod pin;
 mod prove_queue;
 pub mod replicate;
 mod route;
+mod select;
 mod service;
 mod verify;
 mod zk;
 
 pub use bundled::{BUNDLED_MODEL, BUNDLED_SAMPLES};
-pub use config::{NodeConfig, NodeLimits};
+pub use config::{AuditConfig, AuditFraction, AuditFractionError, NodeConfig, NodeLimits};
 pub use error::NodeError;
 pub use http::{PeerIdentity, PeerNetwork, RunningNode, router, router_with_network, run_until_signal};
 pub use loaded::{EXACT_FORMAT, ONNX_FORMAT, exact_engine, float_engine};

@@ -4,6 +4,11 @@
 //! - `veris_http_request_duration_seconds{route}`: latency histogram.
 //! - `veris_inferences_total{mode,model}`: successful inferences.
 //! - `veris_errors_total{code}`: error responses by error code.
+//! - `veris_audits_total{outcome}`: peers' job statements audited or not
+//!   ([`crate::audit`]): `agreed`, `mismatch`, `not_held`, `not_sampled`,
+//!   `dropped` (queue full), `failed`, `events_lagged`.
+//! - `veris_evidence_found_total{verdict}`: fraud evidence this node found
+//!   by auditing (`wrong_output`) or from gossip (`equivocation`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -27,6 +32,8 @@ struct State {
     latency: BTreeMap<String, Histogram>,
     inferences: BTreeMap<(String, String), u64>,
     errors: BTreeMap<String, u64>,
+    audits: BTreeMap<&'static str, u64>,
+    evidence_found: BTreeMap<&'static str, u64>,
 }
 
 /// The node's counters. Cheap to update from any thread.
@@ -69,6 +76,21 @@ impl Metrics {
 
     pub fn error(&self, code: &str) {
         *self.state().errors.entry(code.to_string()).or_default() += 1;
+    }
+
+    /// Counts one audit decision or result (see [`crate::audit`]).
+    pub fn audit(&self, outcome: &'static str) {
+        *self.state().audits.entry(outcome).or_default() += 1;
+    }
+
+    /// Counts one piece of fraud evidence this node found itself.
+    pub fn evidence_found(&self, verdict: &'static str) {
+        *self.state().evidence_found.entry(verdict).or_default() += 1;
+    }
+
+    /// How many audits ended with `outcome` so far.
+    pub fn audits(&self, outcome: &str) -> u64 {
+        self.state().audits.get(outcome).copied().unwrap_or(0)
     }
 
     /// The text exposition format.
@@ -122,6 +144,16 @@ impl Metrics {
         out.push_str("# HELP veris_errors_total Error responses by code.\n# TYPE veris_errors_total counter\n");
         for (code, n) in &s.errors {
             let _ = writeln!(out, "veris_errors_total{{code=\"{}\"}} {n}", escape(code));
+        }
+        out.push_str(
+            "# HELP veris_audits_total Peers' job statements audited, by outcome.\n# TYPE veris_audits_total counter\n",
+        );
+        for (outcome, n) in &s.audits {
+            let _ = writeln!(out, "veris_audits_total{{outcome=\"{outcome}\"}} {n}");
+        }
+        out.push_str("# HELP veris_evidence_found_total Fraud evidence found by this node.\n# TYPE veris_evidence_found_total counter\n");
+        for (verdict, n) in &s.evidence_found {
+            let _ = writeln!(out, "veris_evidence_found_total{{verdict=\"{verdict}\"}} {n}");
         }
         out
     }

@@ -23,6 +23,7 @@ use veris_core::ModelId;
 use veris_core::api::{AddModelResponse, InferRequest, InferResponse};
 use veris_net::{NetConfig, NetError, NetHandle, Network, PeerId, Provider};
 
+use crate::audit::spawn_auditor;
 use crate::error::NodeError;
 use crate::evidence::spawn_evidence_listener;
 use crate::replicate::JobRequest;
@@ -85,18 +86,33 @@ impl Provider for ServiceProvider {
         };
         encoded.map_err(|e| format!("internal: cannot encode the response: {e}"))
     }
+
+    fn evidence_page(
+        &self,
+        after: Option<&veris_core::Digest32>,
+        max_items: usize,
+        max_bytes: usize,
+        max_item_bytes: usize,
+    ) -> (Vec<Vec<u8>>, bool) {
+        self.service
+            .evidence_page(after, max_items, max_bytes, max_item_bytes)
+            .unwrap_or_default()
+    }
 }
 
 /// Starts the node's libp2p network with its operator key, serving `service`
 /// to peers, and announces every model in its hub with its inference
-/// capacity; fraud evidence peers gossip is verified and stored. The network runs on the current tokio runtime until the
-/// returned handle is shut down or dropped.
+/// capacity. Fraud evidence peers gossip or serve by evidence sync is
+/// verified and stored; this node's job statements are published and its
+/// peers' audited ([`crate::audit`]). The network runs on the current tokio
+/// runtime until the returned handle is shut down or dropped.
 pub async fn start_network(service: Arc<Service>, config: NetConfig) -> Result<NetHandle, NodeError> {
     let provider = Arc::new(ServiceProvider::new(service.clone()));
     let net = Network::spawn(config, service.key(), provider)
         .await
         .map_err(|e| net_failure("start the peer network", e))?;
     spawn_evidence_listener(service.clone(), &net);
+    spawn_auditor(service.clone(), &net);
     announce_models(&service, &net).await?;
     Ok(net)
 }

@@ -1,7 +1,14 @@
 //! Forwarding an inference the node cannot serve itself: `POST /v1/infer`
-//! for a model id this hub does not hold goes over libp2p to the peers
-//! that announce the model, one after the other (at most
-//! [`MAX_ATTEMPTS`]), within the node's inference timeout in all.
+//! for a model id this hub does not hold goes over libp2p to a peer that
+//! provides the model.
+//!
+//! Providers are ranked least loaded first by announced capacity and the
+//! requests this node has in flight with each ([`crate::select`]); at most
+//! [`MAX_ATTEMPTS`] are tried, one after the other, within the node's
+//! inference timeout in all. Each attempt gets an equal share of the time
+//! left for the attempts left (at least [`MIN_ATTEMPT`]), so a peer that
+//! stalls or dies mid-request leaves time to ask the next; a peer whose
+//! connection closes under the request fails it at once.
 //!
 //! A peer's answer is accepted only if it is an inference response for
 //! that model whose receipt verifies (format, digests, signature, and a zk
@@ -10,23 +17,25 @@
 //! the peer's operator key. A peer that fails or answers with anything else
 //! is skipped for the next one, except when it says the request itself is
 //! at fault (invalid inputs, a bad request): every peer would, so that error
-//! goes back to the caller with its status. Peers are
-//! tried in the order the network lists them (announced capacity is not
-//! used to order them in this version).
+//! goes back to the caller with its status.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use veris_core::ModelId;
 use veris_core::api::{InferRequest, InferResponse};
 use veris_core::verify::verify_with;
+use veris_core::{ModelId, Nonce};
 use veris_net::{NetError, NetHandle};
 use veris_zk::receipt::ZkChecker;
 
 use crate::error::NodeError;
+use crate::select::{find_providers, rank};
 use crate::service::Service;
 
 /// Peers tried for one request, at most.
 pub const MAX_ATTEMPTS: usize = 3;
+
+/// The least time one attempt is given (unless less is left in all).
+pub const MIN_ATTEMPT: Duration = Duration::from_secs(2);
 
 /// Runs `req` for model `id` on a peer that provides it.
 pub async fn forward_infer(
@@ -41,32 +50,33 @@ pub async fn forward_infer(
         action: "encode a forwarded request",
         reason: e.to_string(),
     })?;
-    let local = net.local_peer_id();
-    let providers: Vec<_> = net
-        .providers(id)
+    let mut offers = find_providers(net, id, 1)
         .await
-        .map_err(|e| NodeError::Peers(e.to_string()))?
-        .into_iter()
-        .filter(|p| *p != local)
-        .take(MAX_ATTEMPTS)
-        .collect();
-    if providers.is_empty() {
+        .map_err(|e| NodeError::Peers(e.to_string()))?;
+    if offers.is_empty() {
         return Err(NodeError::Peers(format!(
             "model {id} is not in this hub and no peer provides it"
         )));
     }
+    // A fresh salt per request: equally loaded peers take turns.
+    rank(&mut offers, service.peer_loads(), &Nonce::random().0);
+    offers.truncate(MAX_ATTEMPTS);
     let mut failures = Vec::new();
-    for peer in providers {
+    for (tried, offer) in offers.iter().enumerate() {
+        let peer = offer.peer;
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             failures.push("deadline reached".to_string());
             break;
         }
+        let share = left / u32::try_from(offers.len() - tried).unwrap_or(1);
+        let limit = share.max(MIN_ATTEMPT).min(left);
         let request = veris_net::InferRequest {
             model: id,
             body: body.clone(),
         };
-        let answer = match tokio::time::timeout(left, net.infer(peer, request)).await {
+        let _load = service.peer_loads().start(peer);
+        let answer = match tokio::time::timeout(limit, net.infer(peer, request)).await {
             Ok(Ok(bytes)) => bytes,
             Ok(Err(NetError::Remote { message, .. })) if let Some(e) = callers_fault(&message) => return Err(e),
             Ok(Err(e)) => {
@@ -74,8 +84,8 @@ pub async fn forward_infer(
                 continue;
             }
             Err(_) => {
-                failures.push(format!("{peer}: timed out"));
-                break;
+                failures.push(format!("{peer}: no answer within {} ms", limit.as_millis()));
+                continue;
             }
         };
         match accept(&answer, id, service) {

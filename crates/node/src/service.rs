@@ -11,13 +11,14 @@ use veris_core::{Address, Mode, ModelRecord, Nonce, OperatorKey, Receipt, Statem
 use veris_engine::{EngineLimits, FloatModel};
 use veris_store::{EvidenceStore, Hub, HubConfig, ModelRef, NewModel, load_or_create_key};
 
+use crate::audit::JobOutbox;
 use crate::cache::ModelCache;
 use crate::config::NodeConfig;
 use crate::error::NodeError;
 use crate::loaded::{Loaded, ONNX_FORMAT};
 use crate::metrics::Metrics;
 use crate::prove_queue::ProveQueue;
-use crate::replicate::PeerLoads;
+use crate::select::PeerLoads;
 use crate::zk::ProvingKeys;
 
 /// What to call a model being added.
@@ -41,6 +42,7 @@ pub struct Service {
     metrics: Metrics,
     proving_keys: ProvingKeys,
     prove_queue: ProveQueue,
+    job_outbox: JobOutbox,
 }
 
 pub(crate) fn now_ms() -> u64 {
@@ -79,6 +81,7 @@ impl Service {
             key,
             in_flight: AtomicUsize::new(0),
             metrics: Metrics::default(),
+            job_outbox: JobOutbox::default(),
         })
     }
 
@@ -203,6 +206,9 @@ impl Service {
             return Err(NodeError::Busy { limit });
         }
         let _slot = Slot(&self.in_flight);
+        if !self.config.execution_delay.is_zero() {
+            std::thread::sleep(self.config.execution_delay);
+        }
         model.run(inputs.clone(), self.config.limits.infer_timeout)
     }
 
@@ -254,6 +260,11 @@ impl Service {
         })
     }
 
+    /// Inferences (plain and replicated jobs) running now.
+    pub fn running_inferences(&self) -> usize {
+        self.in_flight.load(Ordering::Acquire)
+    }
+
     /// The operator key (the peer network's identity).
     pub(crate) fn key(&self) -> &OperatorKey {
         &self.key
@@ -275,6 +286,11 @@ impl Service {
     /// Replicated jobs this node has in flight with each peer.
     pub(crate) fn peer_loads(&self) -> &Arc<PeerLoads> {
         &self.peer_loads
+    }
+
+    /// Where this node's job statements go to be published.
+    pub(crate) fn job_outbox(&self) -> &JobOutbox {
+        &self.job_outbox
     }
 
     /// The hub (for compilation, which stores its result there).

@@ -79,3 +79,37 @@ fn only_valid_evidence_is_stored_and_it_survives_a_restart() {
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].id, id);
 }
+
+#[test]
+fn evidence_pages_for_a_sync_are_ordered_bounded_and_skip_bad_files() {
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::open(NodeConfig::new(home.path())).unwrap();
+    let mut ids: Vec<Digest32> = (20..25)
+        .map(|seed| service.record_evidence(&equivocation(seed)).unwrap().0)
+        .collect();
+    ids.sort();
+    let id_of = |bytes: &Vec<u8>| veris_core::fraud::decode_evidence(bytes).unwrap().id();
+
+    let (first, more) = service.evidence_page(None, 2, 1 << 20, 1 << 20).unwrap();
+    assert!(more);
+    assert_eq!(first.iter().map(id_of).collect::<Vec<_>>(), ids[..2]);
+    let (rest, more) = service.evidence_page(Some(&ids[1]), 10, 1 << 20, 1 << 20).unwrap();
+    assert!(!more);
+    assert_eq!(rest.iter().map(id_of).collect::<Vec<_>>(), ids[2..]);
+    // A byte budget of one item and a half: one item, and more to come.
+    let one = first[0].len();
+    let (tight, more) = service.evidence_page(None, 10, one + one / 2, 1 << 20).unwrap();
+    assert_eq!((tight.len(), more), (1, true));
+    // Items over the per-item limit are left out, not cut.
+    let (none, _) = service.evidence_page(None, 10, 1 << 20, 16).unwrap();
+    assert!(none.is_empty());
+
+    // A file that went bad on disk is not served.
+    let path = home
+        .path()
+        .join("evidence")
+        .join(format!("{}.json", &ids[0].to_string()[2..]));
+    std::fs::write(&path, b"{}").unwrap();
+    let (all, _) = service.evidence_page(None, 10, 1 << 20, 1 << 20).unwrap();
+    assert_eq!(all.iter().map(id_of).collect::<Vec<_>>(), ids[1..]);
+}

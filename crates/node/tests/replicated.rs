@@ -17,7 +17,7 @@ use veris_core::quorum::AcceptedOperators;
 use veris_core::replicated::verify_replicated;
 use veris_core::{Address, ModelId, TensorLimits};
 use veris_net::{Multiaddr, NetConfig};
-use veris_node::{AddModel, BUNDLED_MODEL, BUNDLED_SAMPLES, NodeConfig, RunningNode, Service};
+use veris_node::{AddModel, AuditFraction, BUNDLED_MODEL, BUNDLED_SAMPLES, NodeConfig, RunningNode, Service};
 
 /// Every wait in these tests is bounded by this.
 const LIMIT: Duration = Duration::from_secs(60);
@@ -31,10 +31,12 @@ struct Node {
 impl Node {
     fn start(byzantine: bool, bootstrap: Option<&Node>) -> Node {
         let home = tempfile::tempdir().unwrap();
-        let config = NodeConfig {
+        let mut config = NodeConfig {
             byzantine_outputs: byzantine,
             ..NodeConfig::new(home.path())
         };
+        // Audits would add evidence of their own (tests/audit.rs covers them).
+        config.audit.fraction = AuditFraction::NONE;
         let service = Arc::new(Service::open(config).unwrap());
         let mut net = NetConfig::loopback();
         net.listen = vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()];

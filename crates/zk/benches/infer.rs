@@ -9,7 +9,8 @@
 //! conv 1→4 5×5, avgpool 2, conv 4→8 5×5, avgpool 2, fc 128→32→10, int8,
 //! calibrated on its 64 calibration rows, proved on 5 held-out images); then
 //! prints ratios against EZKL's figures for the 784-128-64-10 MLP and for
-//! LeNet, measured on the development machine.
+//! LeNet, measured on the development machine. Also the encoder block's FFN
+//! sublayer (8 tokens, Gemm 64→128, GELU as one `Lut`, Gemm 128→64).
 
 #[path = "../tests/infer/mlp_onnx.rs"]
 mod mlp_onnx;
@@ -121,6 +122,18 @@ fn mlp() -> (ExactModel, Vec<TensorMap>, Duration) {
     (model, inputs, compile_time)
 }
 
+/// The encoder block's FFN sublayer (`models/encoder` sizes): 8 token rows,
+/// Gemm 64→128, GELU (one `Lut`), Gemm 128→64; seeded weights, inputs uniform in ±2.
+fn gelu_ffn() -> (ExactModel, Vec<TensorMap>) {
+    let onnx = mlp_onnx::activation_mlp(7, "Gelu", &[64, 128, 64]);
+    let mut u = mlp_onnx::Uniform(8);
+    let mut rows = |n: usize| input(vec![n, 64], (0..n * 64).map(|_| u.next(-2.0, 2.0)).collect());
+    let calib: Vec<TensorMap> = (0..16).map(|_| rows(8)).collect();
+    let model = compile(&onnx, ModelId::of_bytes(&onnx), &calib, Bits::B8).expect("compile ffn");
+    let inputs = (0..5).map(|_| rows(8)).collect();
+    (model, inputs)
+}
+
 fn lenet() -> (ExactModel, Vec<TensorMap>) {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/lenet");
     let onnx = std::fs::read(format!("{dir}/lenet.onnx")).expect("lenet model");
@@ -195,6 +208,7 @@ fn main() {
     let (digits, digit_inputs) = digits();
     let (mlp, mlp_inputs, mlp_compile) = mlp();
     let (lenet, lenet_inputs) = lenet();
+    let (ffn, ffn_inputs) = gelu_ffn();
     println!("mlp-784-128-64-10 exact compile: {:.1} ms", ms(mlp_compile));
     if !reset_peak() {
         println!("peak MiB: the process's high-water mark so far (VmHWM cannot be reset here)");
@@ -213,6 +227,7 @@ fn main() {
             ("infer::lenet-cnn/batch1", &lenet, &lenet_inputs),
             ("infer::digits-64-64-32-10/batch1", &digits, &digit_inputs),
             ("infer::mlp-784-128-64-10/batch1", &mlp, &mlp_inputs),
+            ("infer::gelu-ffn-64-128-64/seq8", &ffn, &ffn_inputs),
         ] {
             let f = pool.install(|| measure(model, inputs));
             println!(

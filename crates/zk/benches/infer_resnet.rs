@@ -7,15 +7,17 @@
 //! torchvision's ResNet-18 at 32×32 (one seeded input): exact compilation,
 //! setup (keys + model commitment), proving (engine run + witness + proof),
 //! verification (with decoding), proof size and the prover's peak resident
-//! memory (VmHWM, reset before each proof). `VERIS_BENCH_MODEL=resnet18`
-//! runs only ResNet-18, so that the peak is its own.
+//! memory (VmHWM, reset before each proof), then the proving time per phase
+//! (engine run and witness, witness commitment, lookups per layer kind,
+//! matmul / conv / pool sumchecks, the two batched openings).
+//! `VERIS_BENCH_MODEL=resnet18` runs only ResNet-18, so that the peak is its own.
 
 use std::time::{Duration, Instant};
 
 use veris_core::{ModelId, Tensor, TensorData, TensorMap};
 use veris_engine::exact::{Bits, ExactModel, compile};
 use veris_zk::hash::DefaultHash;
-use veris_zk::infer::prove::prove;
+use veris_zk::infer::prove::{prove_witness_profiled, witness};
 use veris_zk::infer::setup::setup;
 use veris_zk::infer::verify_bytes;
 use veris_zk::pcs::PcsParams;
@@ -116,12 +118,14 @@ fn measure(name: &str, model: &ExactModel, inputs: &[TensorMap]) {
     for (i, x) in inputs.iter().enumerate() {
         let resettable = reset_peak();
         let start = Instant::now();
-        let proved = prove(&pk, model, x).expect("prove");
-        let bytes = proved.proof.encode();
+        let (_, w) = witness(&pk, model, x).expect("witness");
+        let witness_time = start.elapsed();
+        let (proof, profile) = prove_witness_profiled(&pk, &w).expect("prove");
+        let bytes = proof.encode();
         let prove_time = start.elapsed();
         let peak = peak_mib();
         let start = Instant::now();
-        verify_bytes::<DefaultHash>(&vk, &proved.statement, &bytes).expect("verifies");
+        verify_bytes::<DefaultHash>(&vk, &w.statement, &bytes).expect("verifies");
         let verify_time = start.elapsed();
         println!(
             "{name:<28} input {i}: setup {:>8.1} ms, prove {:>9.1} ms, verify {:>7.1} ms, proof {:>7.1} KiB, \
@@ -133,6 +137,14 @@ fn measure(name: &str, model: &ExactModel, inputs: &[TensorMap]) {
             peak,
             if resettable { "" } else { " (process high-water mark)" }
         );
+        println!(
+            "  {:<36} {:>9.1} ms",
+            "engine run + witness",
+            witness_time.as_secs_f64() * 1e3
+        );
+        for (phase, time) in &profile.phases {
+            println!("  {phase:<36} {:>9.1} ms", time.as_secs_f64() * 1e3);
+        }
     }
 }
 

@@ -14,10 +14,13 @@ use crate::output::Printer;
 
 pub fn start(global: &Global, args: StartArgs, out: Printer) -> anyhow::Result<()> {
     let home = backend::home_dir(global)?;
-    let config = NodeConfig {
+    let mut config = NodeConfig {
         byzantine_outputs: args.byzantine_outputs,
         ..NodeConfig::new(&home)
     };
+    if let Some(fraction) = args.audit_fraction {
+        config.audit.fraction = fraction;
+    }
     let service = Arc::new(Service::open(config)?);
     let operator = service.operator();
     let p2p = (!args.no_p2p).then(|| NetConfig {

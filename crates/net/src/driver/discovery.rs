@@ -17,7 +17,7 @@ use crate::handle::PeerInfo;
 use crate::identity::address_of;
 use crate::protocol::KAD_PROTOCOL;
 
-fn peer_of(addr: &Multiaddr) -> Option<PeerId> {
+pub(super) fn peer_of(addr: &Multiaddr) -> Option<PeerId> {
     match addr.iter().last() {
         Some(Protocol::P2p(peer)) => Some(peer),
         _ => None,
@@ -73,7 +73,7 @@ impl Driver {
     }
 
     pub(super) fn find_providers(&mut self, model: ModelId, reply: Reply<Vec<PeerId>>) {
-        let found = self.directory.providers(&model, Instant::now());
+        let found = self.directory.read().providers(&model, Instant::now());
         let query = self
             .swarm
             .behaviour_mut()
@@ -125,6 +125,7 @@ impl Driver {
                 self.resolve_dials(peer_id, Ok(()));
                 if num_established.get() == 1 {
                     self.emit(NetEvent::PeerConnected { peer: peer_id });
+                    self.start_evidence_sync(peer_id);
                 }
             }
             SwarmEvent::ConnectionClosed {
@@ -152,7 +153,7 @@ impl Driver {
             SwarmEvent::Behaviour(BehaviourEvent::Kad(event)) => self.on_kad_event(event),
             SwarmEvent::Behaviour(BehaviourEvent::Mdns(mdns::Event::Discovered(found))) => {
                 for (peer, addr) in found {
-                    if self.scores.is_banned(&peer) {
+                    if self.scores.is_banned(&peer) || self.denied.contains(&peer) {
                         continue;
                     }
                     self.swarm.behaviour_mut().kad.add_address(&peer, addr.clone());
@@ -201,7 +202,11 @@ impl Driver {
                 if step.last
                     && let Some(query) = self.provider_queries.remove(&id)
                 {
-                    let found = query.found.into_iter().filter(|p| !self.scores.is_banned(p)).collect();
+                    let found = query
+                        .found
+                        .into_iter()
+                        .filter(|p| !self.scores.is_banned(p) && !self.denied.contains(p))
+                        .collect();
                     let _ = query.reply.send(Ok(found));
                 }
             }

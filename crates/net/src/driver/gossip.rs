@@ -1,4 +1,4 @@
-//! Announcements, receipts and fraud evidence on gossipsub.
+//! Announcements, receipts, fraud evidence and job statements on gossipsub.
 //!
 //! Gossipsub runs in strict mode (every message signed by its author's peer
 //! key, which is the operator key) and forwards a message only after this
@@ -14,7 +14,7 @@ use veris_core::{Digest32, ModelId};
 
 use super::rpc::check_receipt;
 use super::{Driver, OwnAnnouncement};
-use crate::behaviour::{ANNOUNCE_TOPIC, EVIDENCE_TOPIC, RECEIPT_TOPIC};
+use crate::behaviour::{ANNOUNCE_TOPIC, EVIDENCE_TOPIC, JOB_TOPIC, RECEIPT_TOPIC};
 use crate::directory::Update;
 use crate::error::NetError;
 use crate::event::NetEvent;
@@ -131,6 +131,7 @@ impl Driver {
                 }
             },
             (EVIDENCE_TOPIC, Some(author)) => self.on_evidence(author, propagation_source, &message.data),
+            (JOB_TOPIC, Some(author)) => self.on_job(author, propagation_source, &message.data),
             // Strict validation guarantees a source; anything else is not ours to judge.
             _ => (MessageAcceptance::Ignore, None),
         };
@@ -145,11 +146,14 @@ impl Driver {
     }
 
     fn on_announcement(&mut self, author: libp2p::PeerId, announcement: Announcement) -> MessageAcceptance {
-        if author == *self.swarm.local_peer_id() {
+        // A denied author's announcement can still arrive through a peer
+        // that received it before the link was cut.
+        if author == *self.swarm.local_peer_id() || self.denied.contains(&author) {
             return MessageAcceptance::Ignore;
         }
         let (models, capacity) = (announcement.models.clone(), announcement.capacity);
-        match self.directory.update(author, announcement, Instant::now()) {
+        let update = self.directory.write().update(author, announcement, Instant::now());
+        match update {
             Update::Stale => MessageAcceptance::Ignore,
             Update::Refreshed => MessageAcceptance::Accept,
             Update::Changed => {

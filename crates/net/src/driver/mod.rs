@@ -9,14 +9,20 @@
 //! - [`serve`]: inbound requests, admission control, provider calls.
 //! - [`fetching`]: outbound blob fetches driven by [`crate::fetch`].
 //! - [`rpc`]: outbound inference and receipt requests.
-//! - [`gossip`]: announcements and receipts on gossipsub.
+//! - [`gossip`]: announcements and receipts on gossipsub; [`evidence`] and
+//!   [`jobs`]: fraud evidence and signed job statements on gossipsub.
+//! - [`sync`]: evidence sync with every newly connected peer.
+//! - [`deny`]: the operator's deny-list (peers cut off, as in a partition).
 
+mod deny;
 mod discovery;
 mod evidence;
 mod fetching;
 mod gossip;
+mod jobs;
 mod rpc;
 mod serve;
+mod sync;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -33,7 +39,7 @@ use veris_core::{Digest32, ModelId};
 
 use crate::behaviour::{Behaviour, BehaviourEvent};
 use crate::config::{Limits, NetConfig};
-use crate::directory::Directory;
+use crate::directory::SharedDirectory;
 use crate::error::NetError;
 use crate::event::NetEvent;
 use crate::fetch::{BlobFetch, Want};
@@ -83,13 +89,17 @@ pub(crate) struct Driver {
     calls: Arc<Semaphore>,
     internal: mpsc::UnboundedSender<Internal>,
     manifests: Arc<ManifestCache>,
-    directory: Directory,
+    directory: SharedDirectory,
+    /// Peers cut off by the deny-list: blocked like banned peers, but until allowed again.
+    denied: HashSet<PeerId>,
     listen_addrs: Vec<Multiaddr>,
     pending_dials: HashMap<PeerId, Vec<Reply<()>>>,
     provider_queries: HashMap<QueryId, ProviderQuery>,
     infer_requests: HashMap<OutboundRequestId, (PeerId, Reply<Vec<u8>>)>,
     receipt_requests: HashMap<OutboundRequestId, ReceiptLookup>,
     blob_requests: HashMap<OutboundRequestId, (ModelId, PeerId, Want)>,
+    /// Evidence-sync pages asked: of whom, and how many pages so far.
+    sync_requests: HashMap<OutboundRequestId, (PeerId, usize)>,
     fetches: HashMap<ModelId, ActiveFetch>,
     /// Interrupted fetches kept for resuming, oldest first.
     partial: Vec<BlobFetch>,
@@ -113,12 +123,14 @@ impl Driver {
         provider: Arc<dyn Provider>,
         events: broadcast::Sender<NetEvent>,
         internal: mpsc::UnboundedSender<Internal>,
+        directory: SharedDirectory,
     ) -> Self {
         Driver {
+            directory,
+            denied: HashSet::new(),
             scores: PeerScores::new(config.hygiene.clone()),
             rate: RateLimiter::new(config.limits.rate.clone()),
             calls: Arc::new(Semaphore::new(config.limits.max_provider_calls)),
-            directory: Directory::new(config.timing.announce_ttl),
             manifests: Arc::new(ManifestCache::default()),
             swarm,
             config,
@@ -132,6 +144,7 @@ impl Driver {
             infer_requests: HashMap::new(),
             receipt_requests: HashMap::new(),
             blob_requests: HashMap::new(),
+            sync_requests: HashMap::new(),
             fetches: HashMap::new(),
             partial: Vec::new(),
             own: None,
@@ -209,7 +222,7 @@ impl Driver {
             }
             Command::Providers(model, reply) => self.find_providers(model, reply),
             Command::Directory(reply) => {
-                let _ = reply.send(Ok(self.directory.live(Instant::now())));
+                let _ = reply.send(Ok(self.directory.read().live(Instant::now())));
             }
             Command::Fetch { id, providers, reply } => self.start_fetch(id, providers, reply),
             Command::Infer { peer, request, reply } => self.send_infer(peer, request, reply),
@@ -219,7 +232,14 @@ impl Driver {
             Command::PublishEvidence(bytes, reply) => {
                 let _ = reply.send(self.publish_evidence(bytes));
             }
+            Command::PublishJob(bytes, reply) => {
+                let _ = reply.send(self.publish_job(bytes));
+            }
             Command::FetchReceipt { peer, id, reply } => self.send_receipt_request(peer, id, reply),
+            Command::Deny(peers, reply) => {
+                self.set_denied(peers);
+                let _ = reply.send(Ok(()));
+            }
             Command::Shutdown => {}
         }
     }
@@ -230,6 +250,7 @@ impl Driver {
             SwarmEvent::Behaviour(BehaviourEvent::Infer(e)) => self.on_infer_event(e),
             SwarmEvent::Behaviour(BehaviourEvent::Receipt(e)) => self.on_receipt_event(e),
             SwarmEvent::Behaviour(BehaviourEvent::Gossip(e)) => self.on_gossip_event(e),
+            SwarmEvent::Behaviour(BehaviourEvent::Sync(e)) => self.on_sync_event(e),
             other => self.on_discovery_event(other),
         }
     }
@@ -237,10 +258,12 @@ impl Driver {
     fn on_tick(&mut self) {
         let now = Instant::now();
         for peer in self.scores.expire_bans(now) {
-            self.swarm.behaviour_mut().blocked.unblock_peer(peer);
+            if !self.denied.contains(&peer) {
+                self.swarm.behaviour_mut().blocked.unblock_peer(peer);
+            }
             self.emit(NetEvent::PeerUnbanned { peer });
         }
-        self.directory.expire(now);
+        self.directory.write().expire(now);
         self.republish_if_due(now);
         let ids: Vec<ModelId> = self.fetches.keys().copied().collect();
         for id in ids {
@@ -269,7 +292,7 @@ impl Driver {
             tracing::info!(%peer, "peer banned");
             self.swarm.behaviour_mut().blocked.block_peer(peer);
             self.swarm.behaviour_mut().kad.remove_peer(&peer);
-            self.directory.forget(&peer);
+            self.directory.write().forget(&peer);
             self.emit(NetEvent::PeerBanned {
                 peer,
                 duration: self.scores.ban_duration(),

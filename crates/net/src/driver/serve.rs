@@ -18,6 +18,7 @@ use crate::wire::WireError;
 use crate::wire::messages::{
     BlobRequest, BlobResponse, InferRequest, InferResponse, ReceiptRequest, ReceiptResponse, Refusal,
 };
+use crate::wire::sync::SyncResponse;
 
 /// Manifests computed for serving, kept so that each blob is hashed once.
 const MANIFEST_CACHE: usize = 64;
@@ -57,6 +58,7 @@ pub(crate) enum Internal {
     Blob(PeerId, ResponseChannel<BlobResponse>, BlobResponse),
     Infer(PeerId, ResponseChannel<InferResponse>, InferResponse),
     Receipt(PeerId, ResponseChannel<ReceiptResponse>, ReceiptResponse),
+    Sync(PeerId, ResponseChannel<SyncResponse>, SyncResponse),
     /// The whole-blob check of a fetch: the blob, or its chunks back if it failed.
     Verified(ModelId, Result<Vec<u8>, Vec<Vec<u8>>>),
 }
@@ -81,7 +83,7 @@ fn serve_blob(provider: &dyn Provider, cache: &ManifestCache, request: BlobReque
 impl Driver {
     /// Admits a request of `peer` expected to cost `bytes` of upload, or
     /// returns the refusal to send (penalising a peer that ignores refusals).
-    fn admit(&mut self, peer: PeerId, bytes: u64) -> Result<tokio::sync::OwnedSemaphorePermit, Refusal> {
+    pub(super) fn admit(&mut self, peer: PeerId, bytes: u64) -> Result<tokio::sync::OwnedSemaphorePermit, Refusal> {
         match self.rate.admit(peer, bytes, Instant::now()) {
             Admission::Refused { why, persistent } => {
                 if persistent {
@@ -97,7 +99,7 @@ impl Driver {
     }
 
     /// Runs `work` on the blocking pool; a panicking provider yields `fallback`.
-    fn off_loop<R: Send + 'static>(
+    pub(super) fn off_loop<R: Send + 'static>(
         &self,
         permit: tokio::sync::OwnedSemaphorePermit,
         fallback: R,
@@ -216,6 +218,10 @@ impl Driver {
             }
             Internal::Receipt(peer, channel, response) => {
                 let _ = b.receipt.send_response(channel, response);
+                peer
+            }
+            Internal::Sync(peer, channel, response) => {
+                let _ = b.sync.send_response(channel, response);
                 peer
             }
             Internal::Verified(id, result) => return self.on_verified(id, result),

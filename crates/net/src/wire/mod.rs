@@ -19,6 +19,7 @@ pub mod announce;
 pub mod blob;
 pub mod messages;
 pub mod rpc;
+pub mod sync;
 
 use veris_core::ModelId;
 use veris_core::id::CID_BYTES;

@@ -7,7 +7,7 @@ use libp2p::swarm::SwarmEvent;
 use veris_core::{ModelId, receipt_codec};
 use veris_net::hygiene::Offence;
 use veris_net::wire::messages::{InferResponse, WireMessage};
-use veris_net::{ANNOUNCE_TOPIC, InferRequest, Limits, NetEvent, Network, PeerId, RECEIPT_TOPIC};
+use veris_net::{ANNOUNCE_TOPIC, InferRequest, JOB_TOPIC, Limits, NetEvent, Network, PeerId, RECEIPT_TOPIC};
 
 use crate::raw_peer::{RawBehaviourEvent, RawPeer};
 use crate::support::{Behaviour, MemProvider, cluster, key, next_event, receipt, tcp_addr, test_config};
@@ -20,7 +20,7 @@ fn frame(body: &[u8]) -> Vec<u8> {
     out
 }
 
-async fn penalty_of(
+pub(crate) async fn penalty_of(
     events: &mut tokio::sync::broadcast::Receiver<NetEvent>,
     raw: PeerId,
     raw_peer: &mut RawPeer,
@@ -203,4 +203,87 @@ async fn a_flooding_peer_is_refused_beyond_its_burst_and_penalised() {
         penalty_of(&mut events, raw_id, &mut raw).await,
         Offence::RateLimitExceeded
     );
+}
+
+/// A signed statement about a job whose inputs take about `input_len` elements.
+fn published_job(key: &veris_core::OperatorKey, input_len: usize) -> Vec<u8> {
+    use veris_core::job::{JobStatement, SignedJob};
+    use veris_core::published_job::PublishedJob;
+    use veris_core::{Digest32, EngineId, Nonce, Tensor, TensorData, TensorMap, tensor_codec};
+
+    let mut inputs = TensorMap::new();
+    let t = Tensor::new("x", vec![input_len], TensorData::Int64(vec![7; input_len])).expect("tensor");
+    inputs.insert("x".into(), t);
+    let engine = EngineId {
+        id: "veris-exact".into(),
+        version: "1".into(),
+    };
+    let statement = JobStatement::new(
+        Nonce([1; 32]),
+        ModelId::of_bytes(b"m"),
+        engine,
+        tensor_codec::digest(&inputs),
+        Digest32([2; 32]),
+    );
+    PublishedJob {
+        statement: SignedJob::sign(statement, key),
+        inputs,
+    }
+    .encode()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_oversized_and_impostor_job_statements_are_rejected_penalised_and_banned() {
+    let mut config = test_config(Vec::new());
+    config.limits.max_receipt_bytes = 4096;
+    // No recovery: three offences of 25 + 50 + 25 reach the threshold of -100 exactly.
+    config.hygiene.recovery_per_sec = 0.0;
+    let node = Network::spawn(config, &key(63), MemProvider::new(Behaviour::Honest))
+        .await
+        .expect("starts");
+    let mut events = node.events();
+    let mut raw = RawPeer::new();
+    let raw_id = raw.id();
+    raw.subscribe(JOB_TOPIC);
+    assert!(raw.connect(tcp_addr(&node).await).await);
+    let node_id = node.local_peer_id();
+    let subscribed = raw
+        .drive_until(LIMIT, |e| match e {
+            SwarmEvent::Behaviour(RawBehaviourEvent::Gossip(libp2p::gossipsub::Event::Subscribed {
+                peer_id,
+                topic,
+            })) if *peer_id == node_id && topic.as_str() == JOB_TOPIC => Some(()),
+            _ => None,
+        })
+        .await;
+    assert!(subscribed.is_some(), "the node subscribes to the job topic");
+
+    let publish = |raw: &mut RawPeer, bytes: Vec<u8>| {
+        raw.swarm
+            .behaviour_mut()
+            .gossip
+            .publish(IdentTopic::new(JOB_TOPIC), bytes)
+            .expect("published");
+    };
+    publish(&mut raw, b"{\"statement\": 1}".to_vec());
+    assert_eq!(penalty_of(&mut events, raw_id, &mut raw).await, Offence::Malformed);
+    // Over the node's limit (but within gossipsub's transmit size).
+    let big = published_job(&key(64), 2000);
+    assert!(big.len() > 4096 && big.len() < 30_000, "{}", big.len());
+    publish(&mut raw, big);
+    assert_eq!(penalty_of(&mut events, raw_id, &mut raw).await, Offence::Oversized);
+    // A valid statement, but signed by an operator other than the publisher.
+    publish(&mut raw, published_job(&key(65), 2));
+    assert_eq!(
+        penalty_of(&mut events, raw_id, &mut raw).await,
+        Offence::ProtocolViolation
+    );
+    let banned = next_event(&mut events, LIMIT, |e| match e {
+        NetEvent::PeerBanned { peer, .. } if *peer == raw_id => Some(()),
+        _ => None,
+    });
+    tokio::select! {
+        () = banned => {}
+        _ = raw.idle(LIMIT) => panic!("the peer was not banned"),
+    }
 }

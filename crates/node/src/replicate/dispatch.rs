@@ -2,23 +2,25 @@
 //! a replacement for every operator that fails, all within one deadline.
 //!
 //! Candidates are this node (first, if it holds the model: it needs no
-//! network and lets the node replay the job) and the peers that provide
-//! the model, ordered by the jobs this node already has in flight with each
-//! ([`PeerLoads`]), ties broken by a hash of the job id and the peer (so
-//! equal peers share the load, reproducibly for one job). k run at once;
-//! when one fails or runs past its share of the deadline, the next
-//! candidate takes its place.
+//! network and its own signed run is the reference if answers disagree)
+//! and the peers that provide the model, least loaded first
+//! ([`crate::select`], salted with the job id). k run at once, this node's
+//! run on the blocking pool beside the remote ones; when one fails (a
+//! refusal, an error, a connection closed under it) or runs past its share
+//! of the deadline, the next candidate takes its place.
+//!
+//! The job body is encoded once for every peer.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
-use veris_core::digest::keccak256;
-use veris_core::{Address, Nonce, TensorMap};
+use veris_core::{Address, TensorMap};
 use veris_net::{NetHandle, PeerId};
 
-use super::job::{Expected, JobRequest, JobResponse, check_answer};
+use super::job::{Expected, JobResponse, check_answer};
+use crate::select::PeerLoads;
 use crate::service::Service;
 
 /// Who may run a job.
@@ -36,44 +38,6 @@ impl Candidate {
     }
 }
 
-/// Jobs this node has in flight with each peer.
-#[derive(Debug, Default)]
-pub struct PeerLoads(Mutex<HashMap<PeerId, usize>>);
-
-impl PeerLoads {
-    fn load(&self, peer: &PeerId) -> usize {
-        self.0.lock().map(|m| m.get(peer).copied().unwrap_or(0)).unwrap_or(0)
-    }
-
-    fn start(self: &Arc<Self>, peer: PeerId) -> LoadGuard {
-        if let Ok(mut m) = self.0.lock() {
-            *m.entry(peer).or_default() += 1;
-        }
-        LoadGuard(self.clone(), peer)
-    }
-}
-
-/// Ends one job's share of a peer's load when dropped.
-struct LoadGuard(Arc<PeerLoads>, PeerId);
-
-impl Drop for LoadGuard {
-    fn drop(&mut self) {
-        if let Ok(mut m) = (self.0).0.lock()
-            && let Some(n) = m.get_mut(&self.1)
-        {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                m.remove(&self.1);
-            }
-        }
-    }
-}
-
-/// Orders peers least loaded first, ties by `keccak(job id || peer id)`.
-pub fn order_peers(peers: &mut [(PeerId, Address)], loads: &PeerLoads, job_id: &Nonce) {
-    peers.sort_by_cached_key(|(peer, _)| (loads.load(peer), keccak256(&[&job_id.0, &peer.to_bytes()])));
-}
-
 /// One job and where it may run.
 pub struct Dispatch {
     pub service: Arc<Service>,
@@ -81,6 +45,8 @@ pub struct Dispatch {
     pub loads: Arc<PeerLoads>,
     pub expected: Expected,
     pub inputs: TensorMap,
+    /// The JSON of the [`super::JobRequest`] sent to peers.
+    pub body: Arc<[u8]>,
     pub deadline: Instant,
 }
 
@@ -153,13 +119,15 @@ impl Dispatch {
             net: self.net.clone(),
             loads: self.loads.clone(),
             expected: self.expected.clone(),
-            inputs: self.inputs.clone(),
             deadline: self.deadline.min(Instant::now() + limit),
         };
+        let local = matches!(candidate, Candidate::Local(_)).then(|| self.inputs.clone());
+        let body = self.body.clone();
         async move {
-            match candidate {
-                Candidate::Local(_) => attempt.local().await,
-                Candidate::Peer(peer, operator) => attempt.remote(peer, operator).await,
+            match (candidate, local) {
+                (Candidate::Peer(peer, operator), _) => attempt.remote(peer, operator, &body).await,
+                (Candidate::Local(_), Some(inputs)) => attempt.local(inputs).await,
+                (Candidate::Local(_), None) => Err("no inputs for the local run".into()),
             }
         }
     }
@@ -171,13 +139,12 @@ struct Attempt {
     net: Option<NetHandle>,
     loads: Arc<PeerLoads>,
     expected: Expected,
-    inputs: TensorMap,
     deadline: Instant,
 }
 
 impl Attempt {
-    async fn local(self) -> Result<JobResponse, String> {
-        let (service, model, job_id, inputs) = (self.service, self.expected.model, self.expected.job_id, self.inputs);
+    async fn local(self, inputs: TensorMap) -> Result<JobResponse, String> {
+        let (service, model, job_id) = (self.service, self.expected.model, self.expected.job_id);
         let run = tokio::task::spawn_blocking(move || service.run_job(model, job_id, inputs));
         match tokio::time::timeout_at(self.deadline.into(), run).await {
             Ok(Ok(Ok(answer))) => Ok(answer),
@@ -187,16 +154,11 @@ impl Attempt {
         }
     }
 
-    async fn remote(self, peer: PeerId, operator: Address) -> Result<JobResponse, String> {
+    async fn remote(self, peer: PeerId, operator: Address, body: &[u8]) -> Result<JobResponse, String> {
         let net = self.net.as_ref().ok_or("no peer network")?;
-        let job = JobRequest {
-            job_id: self.expected.job_id,
-            inputs: self.inputs,
-        };
-        let body = serde_json::to_vec(&job).map_err(|e| format!("cannot encode the job: {e}"))?;
         let request = veris_net::InferRequest {
             model: self.expected.model,
-            body,
+            body: body.to_vec(),
         };
         let _load = self.loads.start(peer);
         let bytes = match tokio::time::timeout_at(self.deadline.into(), net.infer(peer, request)).await {

@@ -9,6 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 use veris_core::job::{JobStatement, SignedJob};
+use veris_core::published_job::PublishedJob;
 use veris_core::{Address, ModelId, Nonce, TensorData, TensorMap, tensor_codec};
 
 use crate::error::NodeError;
@@ -34,10 +35,30 @@ pub struct JobResponse {
 }
 
 impl Service {
-    /// Runs replicated job `job_id` of exact model `model` on `inputs` and
-    /// signs its statement. Refuses float models: only the exact engine
-    /// gives every honest operator the same bits.
+    /// Runs replicated job `job_id` of exact model `model` on `inputs`,
+    /// signs its statement, and publishes the statement with the inputs on
+    /// the peer network (when one runs) for other nodes to audit. Refuses
+    /// float models: only the exact engine gives every honest operator the
+    /// same bits.
     pub fn run_job(&self, model: ModelId, job_id: Nonce, inputs: TensorMap) -> Result<JobResponse, NodeError> {
+        let (answer, name) = self.sign_job(model, job_id, inputs.clone())?;
+        self.metrics().inference("replicated", &name);
+        self.job_outbox().offer(PublishedJob {
+            statement: answer.statement.clone(),
+            inputs,
+        });
+        Ok(answer)
+    }
+
+    /// As [`Service::run_job`], without publishing or counting it: the
+    /// run and signed statement alone (also an audit's replay), with the
+    /// model's name.
+    pub(crate) fn sign_job(
+        &self,
+        model: ModelId,
+        job_id: Nonce,
+        inputs: TensorMap,
+    ) -> Result<(JobResponse, String), NodeError> {
         self.config().limits.tensors.check_map(&inputs)?;
         let record = self.show_model(&model.to_string())?;
         let loaded = self.load(&record)?;
@@ -59,11 +80,11 @@ impl Service {
             tensor_codec::digest(&inputs),
             tensor_codec::digest(&outputs),
         );
-        self.metrics().inference("replicated", &record.name);
-        Ok(JobResponse {
+        let answer = JobResponse {
             statement: SignedJob::sign(statement, self.key()),
             outputs,
-        })
+        };
+        Ok((answer, record.name))
     }
 }
 

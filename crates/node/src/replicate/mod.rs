@@ -8,8 +8,10 @@
 //!    with the model's specs if the hub holds it, else they must be in full
 //!    tensor form. The entry node picks a random job id.
 //! 2. The job goes to k operators ([`dispatch`]): this node first if it
-//!    holds the model, then the providers, least loaded first, with a
-//!    replacement for each that fails, within the node's inference timeout.
+//!    holds the model, then the providers, least loaded for their announced
+//!    capacity first ([`crate::select`]), with a replacement for each that
+//!    fails, within the node's inference timeout. When this node's own run
+//!    is among the answers it is the reference for evidence: no replay.
 //! 3. Statements are grouped; the largest group wins if it has at least
 //!    `quorum` operators, and its signatures become the certificate
 //!    ([`veris_core::quorum::QuorumCertificate`]).
@@ -33,14 +35,14 @@ use veris_core::{ModelId, Nonce, TensorMap, tensor_codec};
 use veris_net::NetHandle;
 use veris_store::StoreError;
 
-pub use dispatch::PeerLoads;
 pub use job::{JobRequest, JobResponse};
 pub use replay::replay_output;
 
 use crate::error::NodeError;
 use crate::loaded::{EXACT_FORMAT, exact_engine};
+use crate::select::{find_providers, rank};
 use crate::service::Service;
-use dispatch::{Candidate, Dispatch, order_peers};
+use dispatch::{Candidate, Dispatch};
 use job::Expected;
 
 async fn blocking<T: Send + 'static>(
@@ -106,29 +108,28 @@ pub async fn infer_replicated(
 ) -> Result<ReplicatedInferResponse, NodeError> {
     let (k, quorum) = check_sizes(&req)?;
     let deadline = Instant::now() + service.config().limits.infer_timeout;
-    let request = req.clone();
-    let (model, held, inputs) = blocking(&service, move |s| resolve(s, &request)).await?;
+    let (resolved, req) = blocking(&service, move |s| Ok((resolve(s, &req)?, req))).await?;
+    let (model, held, inputs) = resolved;
     let job_id = Nonce::random();
     let mut candidates = Vec::new();
     if held {
         candidates.push(Candidate::Local(service.operator()));
     }
     if let Some(net) = &net {
-        let local = net.local_peer_id();
-        let mut peers: Vec<_> = net
-            .providers(model)
+        let wanted = k.saturating_sub(candidates.len());
+        let mut offers = find_providers(net, model, wanted)
             .await
-            .map_err(|e| NodeError::Peers(e.to_string()))?
-            .into_iter()
-            .filter(|p| *p != local)
-            .filter_map(|p| veris_net::identity::address_of(&p).ok().map(|a| (p, a)))
-            .filter(|(_, a)| *a != service.operator())
-            .collect();
+            .map_err(|e| NodeError::Peers(e.to_string()))?;
+        rank(&mut offers, service.peer_loads(), &job_id.0);
         // One operator, one vote: a key behind several peer ids counts once.
-        let mut seen = HashSet::new();
-        peers.retain(|(_, a)| seen.insert(*a));
-        order_peers(&mut peers, service.peer_loads(), &job_id);
-        candidates.extend(peers.into_iter().map(|(p, a)| Candidate::Peer(p, a)));
+        let mut seen = HashSet::from([service.operator()]);
+        candidates.extend(
+            offers
+                .into_iter()
+                .filter_map(|o| veris_net::identity::address_of(&o.peer).ok().map(|a| (o.peer, a)))
+                .filter(|(_, a)| seen.insert(*a))
+                .map(|(p, a)| Candidate::Peer(p, a)),
+        );
     }
     if candidates.len() < quorum {
         return Err(NodeError::Peers(format!(
@@ -147,16 +148,22 @@ pub async fn infer_replicated(
         engine: exact_engine(),
         input_digest: tensor_codec::digest(&inputs),
     };
+    let job = JobRequest { job_id, inputs };
+    let body = serde_json::to_vec(&job).map_err(|e| NodeError::Internal {
+        action: "encode a replicated job",
+        reason: e.to_string(),
+    })?;
     let dispatch = Dispatch {
         service: service.clone(),
         net: net.clone(),
         loads: service.peer_loads().clone(),
         expected,
-        inputs: inputs.clone(),
+        inputs: job.inputs,
+        body: body.into(),
         deadline,
     };
     let collected = dispatch.run(candidates, k).await;
-    let embedded = req.embed_inputs.then_some(inputs);
+    let embedded = req.embed_inputs.then(|| dispatch.inputs.clone());
     let judged = verdict::judge(&service, &net, collected, quorum, held, &dispatch, embedded.clone()).await?;
     let receipt = ReplicatedReceipt {
         format: REPLICATED_FORMAT_VERSION,

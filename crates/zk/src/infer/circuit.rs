@@ -11,6 +11,7 @@ use super::key::{Stage, VerifyingKey};
 use super::key_add::PAIR_VARS;
 use super::layout::Layout;
 use super::model_slots::{ModelLayout, ModelSlots, model_layout};
+use super::pointwise::PointTable;
 use super::slots::{Slot, allocate};
 use super::walk::{Kind, Proto, check_input_shape, walk};
 
@@ -95,15 +96,17 @@ impl RequantLayer {
     }
 }
 
-/// A proved standalone ReLU.
+/// A proved pointwise layer (standalone ReLU or `Lut`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ReluLayer {
+pub(crate) struct PointwiseLayer {
     /// Index into the key's stages.
     pub stage: usize,
     pub input: Source,
     pub output: Source,
     pub layout: Layout,
-    /// Multiplicities of the 256-row table `(v, max(v, 0))`.
+    /// The function, i.e. the public table `(v, f(v))`.
+    pub table: PointTable,
+    /// Multiplicities of the 256-row table.
     pub multiplicities: Slot,
 }
 
@@ -123,7 +126,7 @@ pub(crate) struct AddLayer {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Layer {
     Requant(Box<RequantLayer>),
-    Relu(ReluLayer),
+    Pointwise(PointwiseLayer),
     Add(AddLayer),
 }
 
@@ -133,7 +136,7 @@ impl Layer {
     pub fn output(&self) -> Source {
         match self {
             Layer::Requant(l) => l.output,
-            Layer::Relu(r) => r.output,
+            Layer::Pointwise(r) => r.output,
             Layer::Add(a) => a.output,
         }
     }
@@ -158,7 +161,7 @@ pub(crate) fn stage_limbs(stage: &Stage) -> usize {
         Stage::Linear(l) => l.limbs(),
         Stage::Conv(c) => c.channels.limbs(),
         Stage::AvgPool(p) => p.limbs(),
-        Stage::Relu | Stage::Reshape(_) | Stage::Flatten(_) | Stage::Add(_) => 0,
+        Stage::Relu | Stage::Lut(_) | Stage::Reshape(_) | Stage::Flatten(_) | Stage::Add(_) => 0,
     }
 }
 
@@ -186,7 +189,7 @@ impl Circuit {
             }
         }
         let (limb_slots, region_vars) = allocate("limb region", &limb_logs, MAX_WITNESS_VARS)?;
-        // Top level: per layer [y (unless last), then requant: lower, upper, multiplicities | relu: multiplicities],
+        // Top level: per layer [y (unless last), then requant: lower, upper, multiplicities | pointwise: multiplicities],
         // then the region and the range multiplicities.
         let mut logs = Vec::new();
         for (i, p) in protos.iter().enumerate() {
@@ -199,7 +202,7 @@ impl Circuit {
                     let channels = if *kind == Kind::Pool { 0 } else { out.channel_vars().1 };
                     logs.extend([out.vars(), out.vars(), channels + VALUE_VARS]);
                 }
-                Proto::Relu { .. } => logs.push(VALUE_VARS),
+                Proto::Pointwise { stage, .. } => logs.push(PointTable::of(&stages[*stage]).table_vars()),
                 Proto::Add { .. } => logs.push(PAIR_VARS),
             }
         }
@@ -246,11 +249,12 @@ impl Circuit {
                         model: models.next().expect("model slots per requantized stage"),
                     }))
                 }
-                Proto::Relu { stage, from, layout } => Layer::Relu(ReluLayer {
+                Proto::Pointwise { stage, from, layout } => Layer::Pointwise(PointwiseLayer {
                     stage,
                     input: source(from, &outputs),
                     output,
                     layout,
+                    table: PointTable::of(&stages[stage]),
                     multiplicities: next.next().expect("slot"),
                 }),
                 Proto::Add { stage, from, layout } => Layer::Add(AddLayer {

@@ -9,11 +9,12 @@
 //! lookup tables are checked at once; claims on thresholds and weights go to
 //! the model commitment.
 
-use super::circuit::{AddLayer, Circuit, ReluLayer, RequantLayer, Source};
-use super::columns::{binary_value, relu_table, table_channel, table_value};
+use super::circuit::{AddLayer, Circuit, PointwiseLayer, RequantLayer, Source};
+use super::columns::{binary_value, table_channel, table_value};
 use super::key_add::AddKey;
 use super::layout::Layout;
 use super::opening::Claim;
+use super::pointwise::PointTable;
 use super::slots::Slot;
 use super::statement::Statement;
 use crate::error::VerifyError;
@@ -99,16 +100,27 @@ impl<'a> ClaimSink<'a> {
         Ok(())
     }
 
-    /// The lookup `(x, y) ∈ {(v, max(v, 0))}` of a standalone ReLU.
-    pub fn relu_lookup(&mut self, r: &ReluLayer, c: &LookupClaims) -> Result<(), VerifyError> {
+    /// The lookup `(x, y) ∈ {(v, f(v))}` of a pointwise layer (ReLU or `Lut`).
+    pub fn pointwise_lookup(&mut self, r: &PointwiseLayer, c: &LookupClaims) -> Result<(), VerifyError> {
         if self.check_public {
             public(
-                c.table_evals[..] == relu_table(&c.table_point)[..],
-                "relu lookup: public table",
+                c.table_evals[..] == r.table.evaluate(&c.table_point)[..],
+                "pointwise lookup: public table",
             )?;
         }
-        self.source(r.input, &r.layout, &c.witness_point, c.witness_evals[0])?;
-        self.source(r.output, &r.layout, &c.witness_point, c.witness_evals[1])?;
+        // A masked table (Lut) has the public mask as its first witness column.
+        let w = &c.witness_evals;
+        let (x, y) = match r.table {
+            PointTable::Relu => (w[0], w[1]),
+            PointTable::Lut(_) => {
+                if self.check_public {
+                    public(w[0] == r.layout.mask_eval(&c.witness_point), "pointwise lookup: mask")?;
+                }
+                (w[1], w[2])
+            }
+        };
+        self.source(r.input, &r.layout, &c.witness_point, x)?;
+        self.source(r.output, &r.layout, &c.witness_point, y)?;
         self.witness(r.multiplicities, &c.table_point, c.multiplicity_eval);
         Ok(())
     }

@@ -13,6 +13,7 @@
 use super::key_add::{AddKey, check_operands};
 use super::key_cnn::{ConvKey, PoolKey, check_conv, check_pool};
 use super::model_slots::model_layout;
+use super::pointwise::LutKey;
 use super::{MAX_ACC_BOUND, SEMANTICS_VERSION};
 use crate::hash::{Digest, Hasher};
 use crate::pcs::{Commitment, PcsParams, Shape};
@@ -92,6 +93,8 @@ pub enum Stage {
     AvgPool(PoolKey),
     /// A residual addition of two values (proved by lookup; see [`super::key_add`]).
     Add(AddKey),
+    /// A pointwise function by public table (Sigmoid, Tanh, Erf, GELU, …; proved by lookup).
+    Lut(LutKey),
 }
 
 /// Longest tensor name a key records.
@@ -250,6 +253,7 @@ fn check_stage(stage: &Stage) -> Result<(), String> {
         }
         Stage::AvgPool(p) => check_pool(p),
         Stage::Add(a) => a.check(),
+        Stage::Lut(l) => l.check(),
         Stage::Relu | Stage::Flatten(_) => Ok(()),
         Stage::Reshape(dims) => {
             if dims.len() > super::MAX_RANK || dims.iter().any(|&d| d < -1) {

@@ -15,7 +15,8 @@
 //!     6 Conv:    u32 c_in ‖ u32 group ‖ window ‖ the Linear fields (k = (c_in/group)·kh·kw, n = c_out)
 //!     8 AvgPool: window ‖ u32 M ‖ u8 s
 //!     9 Add:     u32 M_a ‖ u8 s_a ‖ u32 M_b ‖ u8 s_b ‖ u8 relu
-//! Tags 1–8 are the exact semantics' op tags; 9 and up are this key's own.
+//!    16 Lut:     256 × i8 (entry u ↦ f(u − 128))
+//! Tags 1 and 3–8 are the exact semantics' op tags; 9 (Add) and 16 (Lut) are this key's own.
 //! window = 10 × u32: kernel [2] ‖ strides [2] ‖ dilations [2] ‖ pads [4] (top, left, bottom, right)
 //! ```
 //! No trailing bytes; every decoded key passes [`VerifyingKey::check`], and
@@ -24,6 +25,7 @@
 use super::key::{Boundary, InputDim, LinearKey, MAX_STAGES, RequantParams, Stage, VerifyingKey};
 use super::key_add::{AddKey, arity};
 use super::key_cnn::{ConvKey, WindowKey, read_pool, write_pool};
+use super::pointwise::{LutKey, TAG_LUT};
 use crate::codec::{Reader, Writer};
 use crate::error::DecodeError;
 use crate::pcs::PcsParams;
@@ -174,6 +176,7 @@ fn stage_tag(stage: &Stage) -> u8 {
         Stage::Conv(_) => 6,
         Stage::AvgPool(_) => 8,
         Stage::Add(_) => 9,
+        Stage::Lut(_) => TAG_LUT,
     }
 }
 
@@ -214,6 +217,7 @@ fn write_stage(w: &mut Writer, stage: &Stage, operands: &[u32]) {
             write_requant(w, a.requant_b);
             w.u8(u8::from(a.relu));
         }
+        Stage::Lut(l) => l.write(w),
         Stage::Relu => {}
         Stage::Reshape(dims) => {
             w.u8(dims.len() as u8);
@@ -276,6 +280,7 @@ fn read_stage_body(
         }
         8 => Ok(Stage::AvgPool(read_pool(r)?)),
         3 => Ok(Stage::Relu),
+        TAG_LUT => Ok(Stage::Lut(LutKey::read(r)?)),
         4 => {
             let rank = usize::from(r.u8()?);
             if rank > super::MAX_RANK {

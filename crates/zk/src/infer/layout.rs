@@ -6,6 +6,7 @@
 
 use super::circuit::{Dims, ceil_log2};
 use super::key_cnn::WindowKey;
+use super::pointwise::prefix_mask;
 use crate::field::{E, F, Field};
 use crate::mle::eq_table;
 
@@ -91,6 +92,19 @@ impl Layout {
             }
         }
         out
+    }
+
+    /// The extension of the real-entry indicator (1 on unpadded entries) at `z`, in `O(vars)`.
+    pub fn mask_eval(&self, z: &[E]) -> E {
+        match self {
+            Layout::Matrix(d) => {
+                let (rows, cols) = z.split_at(d.row_vars);
+                prefix_mask(rows, d.rows) * prefix_mask(cols, d.cols)
+            }
+            Layout::Grid(g) => (0..4)
+                .map(|a| prefix_mask(&z[g.offset(a)..g.offset(a) + g.vars[a]], g.dims[a]))
+                .fold(E::ONE, |acc, m| acc * m),
+        }
     }
 
     /// [`Layout::pad`] as field elements.

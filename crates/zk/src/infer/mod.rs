@@ -7,7 +7,8 @@
 //! Supported programs (v1): 8-bit chains of `Linear` and `Conv` (any groups,
 //! strides, dilations and pads; with or without fused ReLU),
 //! `AveragePool` with a constant window count, `GlobalAveragePool` (as the
-//! whole-plane average pool), `Relu`, `Reshape` and
+//! whole-plane average pool), `Relu`, `Lut` (the engine's tabulated Sigmoid,
+//! Tanh, Erf, GELU, by one lookup into the public table, [`pointwise`]), `Reshape` and
 //! `Flatten`, and the residual `Add` (two operands of one shape, each
 //! rescaled, §9.10), wired as a graph (a value may feed several layers),
 //! with one input and one output; anything else is refused at
@@ -41,10 +42,11 @@
 //! | [`key`] | the verifying key (public model key) and its stages |
 //! | [`key_cnn`] | the Conv and AveragePool stages and their windows |
 //! | [`key_add`] | the residual Add stage and the value graph's invariants |
+//! | [`pointwise`] | pointwise layers (ReLU, `Lut`) and their public tables |
 //! | [`statement`] | model id, quantized input and output |
 //! | [`proof`] | the proof object and its canonical encoding |
 //! | [`verify`](mod@verify) | the verifier (no prover, no engine) |
-//! | `setup`, `witness`, `prove` | key generation and proving (feature `prover`) |
+//! | `setup`, `witness`, `prove`, `profile` | key generation, proving, time per proving phase (feature `prover`) |
 
 mod circuit;
 mod claims;
@@ -57,6 +59,7 @@ mod key_codec;
 mod layout;
 mod model_slots;
 mod opening;
+pub mod pointwise;
 pub mod proof;
 mod shape;
 mod slots;
@@ -66,6 +69,8 @@ mod walk;
 mod window;
 mod window_grouped;
 
+#[cfg(feature = "prover")]
+pub mod profile;
 #[cfg(feature = "prover")]
 pub mod prove;
 #[cfg(feature = "prover")]
@@ -89,6 +94,7 @@ pub use key::{Boundary, InputDim, LinearKey, MAX_TENSOR_NAME, RequantParams, Sta
 pub use key_add::AddKey;
 pub use key_cnn::{ConvKey, PoolKey, WindowKey};
 pub use key_codec::{VK_FORMAT_VERSION, VK_MAGIC, VkLimits};
+pub use pointwise::LutKey;
 pub use proof::{MAX_PROOF_BYTES, PROOF_FORMAT_VERSION, Proof};
 pub use statement::{MAX_RANK, MODEL_ID_BYTES, QuantTensor, Statement, StatementLimits};
 pub use verify::{verify, verify_bytes};

@@ -54,7 +54,7 @@ fn stage_logs(stage: &Stage) -> Option<(Option<usize>, usize)> {
             Some((Some(nv + kernel_vars(c).iter().sum::<usize>()), nv))
         }
         Stage::AvgPool(_) => Some((None, 0)),
-        Stage::Relu | Stage::Reshape(_) | Stage::Flatten(_) | Stage::Add(_) => None,
+        Stage::Relu | Stage::Lut(_) | Stage::Reshape(_) | Stage::Flatten(_) | Stage::Add(_) => None,
     }
 }
 

@@ -72,10 +72,10 @@ pub(crate) fn lookup_shapes(circuit: &Circuit) -> Vec<LookupShape> {
                 table_vars: l.channel_vars().1 + VALUE_VARS,
                 columns: LOOKUP_COLUMNS_LINEAR,
             },
-            Layer::Relu(r) => LookupShape {
+            Layer::Pointwise(r) => LookupShape {
                 witness_vars: r.layout.vars(),
-                table_vars: VALUE_VARS,
-                columns: 2,
+                table_vars: r.table.table_vars(),
+                columns: r.table.columns(),
             },
             Layer::Add(a) => LookupShape {
                 witness_vars: a.layout.vars(),

@@ -1,6 +1,8 @@
 //! The inference prover: runs the exact engine with a trace observer, builds
 //! the witness, and proves it in the verifier's transcript order.
 
+use std::time::Instant;
+
 use thiserror::Error;
 use veris_core::TensorMap;
 use veris_engine::exact::{ExactError, ExactModel, ExactOutputs};
@@ -11,10 +13,13 @@ use super::error::StatementError;
 use super::key::Stage;
 use super::key_add::PAIR_VARS;
 use super::opening::prover::prove_batch;
+use super::pointwise::PointTable;
+use super::profile::ProveProfile;
 use super::proof::{LayerProof, Proof};
 use super::setup::ProverKey;
 use super::statement::{QuantTensor, Statement};
 use super::verify::{recombine, requant_layers, start_transcript};
+use super::walk::Kind;
 use super::window::bias_term;
 use super::window_prover::prove_reduction;
 use super::witness::{LayerWitness, Recorder, RequantWitness, Witness, channel_of};
@@ -110,10 +115,33 @@ fn to_f_u(v: &[u64]) -> Vec<F> {
 /// Proves `witness` as it stands. Never checks it: an altered witness yields
 /// a proof the verifier rejects (what the malicious-prover tests rely on).
 pub fn prove_witness<H: Hasher>(pk: &ProverKey<H>, witness: &Witness) -> Result<Proof, ProveError> {
+    prove_witness_profiled(pk, witness).map(|(proof, _)| proof)
+}
+
+/// The phase of a requantized layer's lookup or reduction.
+fn requant_phase(kind: Kind, lookup: bool) -> &'static str {
+    match (kind, lookup) {
+        (Kind::Linear, true) => "lookup: linear thresholds",
+        (Kind::Conv | Kind::GroupedConv, true) => "lookup: conv thresholds",
+        (Kind::Pool, true) => "lookup: pool thresholds",
+        (Kind::Linear, false) => "sumcheck: matmul",
+        (Kind::Conv | Kind::GroupedConv, false) => "sumcheck: conv",
+        (Kind::Pool, false) => "sumcheck: pool",
+    }
+}
+
+/// [`prove_witness`], with the wall time of each phase.
+pub fn prove_witness_profiled<H: Hasher>(
+    pk: &ProverKey<H>,
+    witness: &Witness,
+) -> Result<(Proof, ProveProfile), ProveError> {
+    let mut profile = ProveProfile::default();
+    let mut lap = Instant::now();
     let circuit = &witness.circuit;
     let mut t = start_transcript::<H>(&pk.vk, &witness.statement);
     let big = pack(witness);
     let (commitment, data) = commit::<H>(std::slice::from_ref(&big), pk.vk.params)?;
+    lap = profile.lap("commitment: witness", lap);
     t.absorb_digest(b"inference/witness-commitment", &commitment.root);
     let roots = [commitment.root];
     let mut sink = ClaimSink::new(&witness.statement, false);
@@ -139,14 +167,17 @@ pub fn prove_witness<H: Hasher>(pk: &ProverKey<H>, witness: &Witness) -> Result<
                 debug_assert_eq!(columns.len(), LOOKUP_COLUMNS_LINEAR);
                 (columns, table, to_f_u(&w.multiplicities))
             }
-            (Layer::Relu(_), None) => {
-                let LayerWitness::Relu(w) = lw else {
+            (Layer::Pointwise(p), None) => {
+                let LayerWitness::Pointwise(w) = lw else {
                     return Err(shape_error("witness layers do not follow the circuit"));
                 };
-                let values: Vec<i64> = (0..256).map(|u| u + QMIN).collect();
-                let relu: Vec<i64> = values.iter().map(|&v| v.max(0)).collect();
-                let columns = vec![to_f(&witness.layer_input(i)), to_f(&w.output)];
-                (columns, vec![to_f(&values), to_f(&relu)], to_f_u(&w.multiplicities))
+                let mut columns = vec![to_f(&witness.layer_input(i)), to_f(&w.output)];
+                if let PointTable::Lut(_) = p.table {
+                    let ones = vec![1; p.layout.elements()];
+                    columns.insert(0, to_f(&p.layout.pad(&ones)));
+                }
+                let table = p.table.table().iter().map(|c| to_f(c)).collect();
+                (columns, table, to_f_u(&w.multiplicities))
             }
             (Layer::Add(a), None) => {
                 let (LayerWitness::Add(w), Some(Stage::Add(key))) = (lw, pk.vk.stages.get(a.stage)) else {
@@ -173,7 +204,7 @@ pub fn prove_witness<H: Hasher>(pk: &ProverKey<H>, witness: &Witness) -> Result<
         let (proof, claims) = prove_lookup(&mut t, &roots, lw)?;
         match layer {
             Layer::Requant(l) => sink.requant_lookup(l, &claims),
-            Layer::Relu(r) => sink.relu_lookup(r, &claims),
+            Layer::Pointwise(r) => sink.pointwise_lookup(r, &claims),
             Layer::Add(a) => match pk.vk.stages.get(a.stage) {
                 Some(Stage::Add(key)) => sink.add_lookup(a, key, &claims),
                 _ => return Err(shape_error("circuit and key disagree")),
@@ -181,6 +212,12 @@ pub fn prove_witness<H: Hasher>(pk: &ProverKey<H>, witness: &Witness) -> Result<
         }
         .expect("the prover's sink checks nothing");
         lookups.push(proof);
+        let phase = match layer {
+            Layer::Requant(l) => requant_phase(l.kind, true),
+            Layer::Pointwise(_) => "lookup: relu and lut",
+            Layer::Add(_) => "lookup: add",
+        };
+        lap = profile.lap(phase, lap);
     }
     let region = vec![big[circuit.range_region.range()].to_vec()];
     let range_table = vec![(0..256u64).map(F::new).collect()];
@@ -194,6 +231,7 @@ pub fn prove_witness<H: Hasher>(pk: &ProverKey<H>, witness: &Witness) -> Result<
     sink.range_lookup(circuit, &claims)
         .expect("the prover's sink checks nothing");
     lookups.push(proof);
+    lap = profile.lap("lookup: range", lap);
 
     let mut requant = Vec::new();
     let requant_witnesses = witness
@@ -203,8 +241,10 @@ pub fn prove_witness<H: Hasher>(pk: &ProverKey<H>, witness: &Witness) -> Result<
         .filter_map(|(i, w)| w.requant().map(|w| (i, w)));
     for (l, (i, w)) in requant_layers(circuit).into_iter().zip(requant_witnesses) {
         requant.push(prove_requant(&mut t, &mut sink, pk, l, w, &witness.layer_input(i))?);
+        lap = profile.lap(requant_phase(l.kind, false), lap);
     }
     let witness_opening = prove_batch(&mut t, b"witness", &commitment, &data, &big, &sink.witness)?;
+    lap = profile.lap("opening: witness", lap);
     let model_opening = prove_batch(
         &mut t,
         b"model",
@@ -213,13 +253,15 @@ pub fn prove_witness<H: Hasher>(pk: &ProverKey<H>, witness: &Witness) -> Result<
         &pk.model_poly,
         &sink.model,
     )?;
-    Ok(Proof {
+    profile.lap("opening: model", lap);
+    let proof = Proof {
         witness_root: commitment.root,
         lookups,
         requant,
         witness_opening,
         model_opening,
-    })
+    };
+    Ok((proof, profile))
 }
 
 fn shape_error(detail: &str) -> ProveError {
@@ -256,8 +298,8 @@ fn pack(w: &Witness) -> Vec<F> {
                 }
                 put(l.multiplicities, to_f_u(&lw.multiplicities));
             }
-            (Layer::Relu(r), None) => {
-                let LayerWitness::Relu(rw) = lw else { continue };
+            (Layer::Pointwise(r), None) => {
+                let LayerWitness::Pointwise(rw) = lw else { continue };
                 if let super::circuit::Source::Witness(s) = r.output {
                     put(s, to_f(&rw.output));
                 }

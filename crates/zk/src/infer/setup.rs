@@ -14,6 +14,7 @@ use super::error::StatementError;
 use super::key::{Boundary, InputDim, LinearKey, RequantParams, Stage, VerifyingKey};
 use super::key_add::{AddKey, arity};
 use super::model_slots::model_layout;
+use super::pointwise::LutKey;
 use super::setup_cnn::{conv_key, global_pool_key, pool_key};
 use super::tables::{RequantTables, conv_tables, linear_tables, pool_tables};
 use super::{MAX_ACC_BOUND, SEMANTICS_VERSION};
@@ -160,6 +161,7 @@ fn stages_of(model: &ExactModel) -> Result<(Vec<Stage>, Vec<Vec<u32>>), SetupErr
         let stage = match op {
             ExactOp::Linear(l) => Stage::Linear(linear_key(i, l)?),
             ExactOp::Relu { .. } => Stage::Relu,
+            ExactOp::Lut(l) => Stage::Lut(LutKey { table: l.table.clone() }),
             ExactOp::Reshape { shape, .. } => Stage::Reshape(shape.clone()),
             ExactOp::Flatten { axis, .. } => Stage::Flatten(*axis),
             ExactOp::Conv(c) => Stage::Conv(conv_key(i, c)?),

@@ -40,7 +40,8 @@ pub(crate) enum Proto {
         input: Layout,
         out: Layout,
     },
-    Relu {
+    /// ReLU or a table `Lut`: one lookup of `(x, y)` pairs.
+    Pointwise {
         stage: usize,
         from: Option<usize>,
         layout: Layout,
@@ -57,7 +58,7 @@ impl Proto {
     pub fn out_layout(&self) -> Layout {
         match self {
             Proto::Requant { out, .. } => *out,
-            Proto::Relu { layout, .. } | Proto::Add { layout, .. } => *layout,
+            Proto::Pointwise { layout, .. } | Proto::Add { layout, .. } => *layout,
         }
     }
 }
@@ -91,8 +92,8 @@ fn same_table(have: Layout, want: Layout) -> bool {
     }
 }
 
-/// Makes the value `current` readable as `want`: ReLUs applied (directly or
-/// through other ReLUs) to the public input take their consumer's layout
+/// Makes the value `current` readable as `want`: pointwise layers applied
+/// (directly or through other pointwise layers) to the public input take their consumer's layout
 /// (the verifier evaluates the input in any layout) while this consumer is
 /// their first; anything else must already lie in a compatible layout.
 /// `readers[j]` counts the consumers of proto `j` so far (this one included on return).
@@ -107,21 +108,21 @@ fn connect(
     let mut chain = vec![last];
     let from_input = loop {
         let j = *chain.last().expect("non-empty");
-        // Only a chain whose every ReLU has no other reader may move.
+        // Only a chain whose every pointwise layer has no other reader may move.
         let own = if j == last { 0 } else { 1 };
         if readers[j] != own {
             break false;
         }
         match protos[j] {
-            Proto::Relu { from: None, .. } => break true,
-            Proto::Relu { from: Some(i), .. } => chain.push(i),
+            Proto::Pointwise { from: None, .. } => break true,
+            Proto::Pointwise { from: Some(i), .. } => chain.push(i),
             Proto::Requant { .. } | Proto::Add { .. } => break false,
         }
     };
     readers[last] += 1;
     if from_input {
         for j in chain {
-            if let Proto::Relu { layout, .. } = &mut protos[j] {
+            if let Proto::Pointwise { layout, .. } = &mut protos[j] {
                 *layout = want;
             }
         }
@@ -233,12 +234,12 @@ pub(crate) fn walk(
                     out: Layout::Grid(out),
                 })
             }
-            Stage::Relu => {
+            Stage::Relu | Stage::Lut(_) => {
                 let layout = value_layout(&protos, current, &shape);
                 if let Some(j) = current {
                     readers[j] += 1;
                 }
-                Some(Proto::Relu {
+                Some(Proto::Pointwise {
                     stage: stage_index,
                     from: current,
                     layout,
@@ -312,12 +313,12 @@ fn value_layout(protos: &[Proto], holder: Option<usize>, shape: &[usize]) -> Lay
     }
 }
 
-/// Whether proto `j` is a chain of ReLUs ending at the input (its layout may still move).
+/// Whether proto `j` is a chain of pointwise layers ending at the input (its layout may still move).
 fn relu_of_input(protos: &[Proto], mut j: usize) -> bool {
     loop {
         match protos[j] {
-            Proto::Relu { from: None, .. } => return true,
-            Proto::Relu { from: Some(i), .. } => j = i,
+            Proto::Pointwise { from: None, .. } => return true,
+            Proto::Pointwise { from: Some(i), .. } => j = i,
             _ => return false,
         }
     }

@@ -21,7 +21,7 @@ use super::statement::Statement;
 use super::tables::VALUES;
 use super::walk::Kind;
 use super::witness_acc::accumulators;
-use super::witness_lookup::{add_multiplicities, relu_multiplicities};
+use super::witness_lookup::{add_multiplicities, pointwise_multiplicities};
 use super::{LIMB_BITS, QMAX, QMIN};
 use crate::hash::Hasher;
 
@@ -48,12 +48,12 @@ pub struct RequantWitness {
     pub multiplicities: Vec<u64>,
 }
 
-/// A standalone ReLU's committed values.
+/// A pointwise layer's (ReLU or `Lut`) committed values.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReluWitness {
-    /// `max(x, 0)`, padded like the input.
+pub struct PointwiseWitness {
+    /// `f(x)`, padded like the input.
     pub output: Vec<i64>,
-    /// Uses of each row of the table `(v, max(v, 0))`.
+    /// Uses of each row of the table `(v, f(v))`.
     pub multiplicities: Vec<u64>,
 }
 
@@ -75,8 +75,8 @@ pub enum LayerWitness {
     Conv(RequantWitness),
     /// An average pool.
     Pool(RequantWitness),
-    /// A standalone ReLU.
-    Relu(ReluWitness),
+    /// A standalone ReLU or a `Lut` (Sigmoid, Tanh, GELU, …).
+    Pointwise(PointwiseWitness),
     /// A residual Add.
     Add(AddWitness),
 }
@@ -98,14 +98,14 @@ impl LayerWitness {
     pub fn requant(&self) -> Option<&RequantWitness> {
         match self {
             LayerWitness::Linear(w) | LayerWitness::Conv(w) | LayerWitness::Pool(w) => Some(w),
-            LayerWitness::Relu(_) | LayerWitness::Add(_) => None,
+            LayerWitness::Pointwise(_) | LayerWitness::Add(_) => None,
         }
     }
 
     fn requant_mut(&mut self) -> Option<&mut RequantWitness> {
         match self {
             LayerWitness::Linear(w) | LayerWitness::Conv(w) | LayerWitness::Pool(w) => Some(w),
-            LayerWitness::Relu(_) | LayerWitness::Add(_) => None,
+            LayerWitness::Pointwise(_) | LayerWitness::Add(_) => None,
         }
     }
 
@@ -113,7 +113,7 @@ impl LayerWitness {
     pub fn output(&self) -> &[i64] {
         match self {
             LayerWitness::Linear(w) | LayerWitness::Conv(w) | LayerWitness::Pool(w) => &w.output,
-            LayerWitness::Relu(w) => &w.output,
+            LayerWitness::Pointwise(w) => &w.output,
             LayerWitness::Add(w) => &w.output,
         }
     }
@@ -178,13 +178,13 @@ impl Witness {
                         Kind::Pool => LayerWitness::Pool(w),
                     }
                 }
-                Layer::Relu(r) => {
+                Layer::Pointwise(r) => {
                     let mismatch = || ProveError::TraceMismatch { op: r.stage, index: 0 };
                     let (_, out) = trace.ops.get(r.stage).ok_or_else(mismatch)?;
                     if out.data.len() != r.layout.elements() {
                         return Err(mismatch());
                     }
-                    LayerWitness::Relu(ReluWitness {
+                    LayerWitness::Pointwise(PointwiseWitness {
                         output: r.layout.pad(&out.data),
                         multiplicities: Vec::new(),
                     })
@@ -217,7 +217,7 @@ impl Witness {
     pub fn layer_input(&self, i: usize) -> Vec<i64> {
         let (source, layout) = match &self.circuit.layers[i] {
             Layer::Requant(l) => (l.input, l.in_layout),
-            Layer::Relu(r) => (r.input, r.layout),
+            Layer::Pointwise(r) => (r.input, r.layout),
             Layer::Add(a) => (a.inputs[0], a.layout),
         };
         self.value(source, layout)
@@ -273,7 +273,7 @@ impl Witness {
         let mut range = vec![0u64; VALUES];
         let mut limb_entries = 0usize;
         for i in 0..self.layers.len() {
-            let input = matches!(self.layers[i], LayerWitness::Relu(_)).then(|| self.layer_input(i));
+            let input = matches!(self.layers[i], LayerWitness::Pointwise(_)).then(|| self.layer_input(i));
             let operands = self.add_inputs(i);
             let layer = &self.circuit.layers[i];
             match (layer, &mut self.layers[i]) {
@@ -299,8 +299,8 @@ impl Witness {
                         }
                     }
                 }
-                (Layer::Relu(_), LayerWitness::Relu(rw)) => {
-                    rw.multiplicities = relu_multiplicities(&input.expect("relu input"), &rw.output);
+                (Layer::Pointwise(p), LayerWitness::Pointwise(rw)) => {
+                    rw.multiplicities = pointwise_multiplicities(p, &input.expect("pointwise input"), &rw.output);
                 }
                 (Layer::Add(a), LayerWitness::Add(aw)) => {
                     let Stage::Add(key) = &pk.vk.stages[a.stage] else {

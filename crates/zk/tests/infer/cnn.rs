@@ -27,6 +27,7 @@ fn lenet_key_has_conv_and_pool_stages_and_round_trips() {
             Stage::AvgPool(_) => "pool",
             Stage::Linear(_) => "linear",
             Stage::Relu => "relu",
+            Stage::Lut(_) => "lut",
             Stage::Reshape(_) | Stage::Flatten(_) => "layout",
             Stage::Add(_) => "add",
         })

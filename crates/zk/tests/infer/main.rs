@@ -4,6 +4,8 @@
 mod cnn;
 mod cnn_support;
 mod completeness;
+mod encoder;
+mod lut;
 mod mlp_onnx;
 mod mutation;
 mod pins;

@@ -126,3 +126,56 @@ pub fn synthetic_images(seed: u64, count: usize) -> Vec<Vec<f32>> {
         .map(|_| (0..784).map(|_| rng.next(0.0, 1.0)).collect())
         .collect()
 }
+
+/// A float ONNX MLP with a pointwise activation the exact engine tabulates
+/// between its Gemms: input `[N, widths[0]]` → Gemm → `act` → … → Gemm →
+/// `[N, widths.last()]` (`act` one of Sigmoid, Tanh, Erf, Gelu; opset 20 for
+/// Gelu, 13 otherwise), seeded weights.
+pub fn activation_mlp(seed: u64, act: &str, widths: &[i64]) -> Vec<u8> {
+    use pb::tensor_shape_proto::{Dimension, dimension::Value as D};
+    let mut rng = Uniform(seed);
+    let sizes: Vec<(i64, i64)> = widths.windows(2).map(|w| (w[1], w[0])).collect();
+    let (mut initializer, mut nodes) = (Vec::new(), Vec::new());
+    let mut current = "input".to_string();
+    for (i, &(n, k)) in sizes.iter().enumerate() {
+        let name = format!("fc{}", i + 1);
+        initializer.extend(gemm_params(&mut rng, &name, n, k));
+        let last = i + 1 == sizes.len();
+        let out = if last { "y".to_string() } else { format!("{name}.out") };
+        let (w, b) = (format!("{name}.weight"), format!("{name}.bias"));
+        nodes.push(node("Gemm", &[&current, &w, &b], &out, vec![int_attr("transB", 1)]));
+        current = out;
+        if !last {
+            let a = format!("{act}{}", i + 1);
+            nodes.push(node(act, &[&current], &a, vec![]));
+            current = a;
+        }
+    }
+    let mut input = value_info("input", &[1, widths[0]]);
+    // A symbolic batch dimension.
+    if let Some(pb::type_proto::Value::TensorType(t)) = input.r#type.as_mut().and_then(|t| t.value.as_mut()) {
+        t.shape.as_mut().expect("shape").dim[0] = Dimension {
+            value: Some(D::DimParam("N".into())),
+            ..Default::default()
+        };
+    }
+    let graph = GraphProto {
+        name: format!("mlp-{act}"),
+        node: nodes,
+        initializer,
+        input: vec![input],
+        output: vec![value_info("y", &[1, *widths.last().expect("widths")])],
+        ..Default::default()
+    };
+    ModelProto {
+        ir_version: 8,
+        producer_name: "veris-zk-tests".into(),
+        graph: Some(graph),
+        opset_import: vec![pb::OperatorSetIdProto {
+            domain: String::new(),
+            version: if act == "Gelu" { 20 } else { 13 },
+        }],
+        ..Default::default()
+    }
+    .encode_to_vec()
+}

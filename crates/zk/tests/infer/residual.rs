@@ -138,7 +138,7 @@ fn malicious_prover_on_a_residual_program_is_rejected_around_the_adds() {
         .layers
         .iter()
         .map(|l| match l {
-            LayerWitness::Relu(_) => "relu",
+            LayerWitness::Pointwise(_) => "relu",
             LayerWitness::Conv(_) => "conv",
             LayerWitness::Add(_) => "add",
             _ => "other",

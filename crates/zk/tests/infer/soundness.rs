@@ -35,8 +35,10 @@ pub enum Tamper {
     Threshold,
     /// One use moved between two rows of the range table.
     RangeMultiplicity,
-    /// A standalone ReLU's output changed (ReLU layers only).
-    ReluOutput,
+    /// A pointwise layer's output changed (ReLU and Lut layers only).
+    PointwiseOutput,
+    /// One use moved between two rows of a pointwise table.
+    PointwiseMultiplicity,
     /// A residual Add's output ± 1 (also its readers' input), multiplicities recounted.
     AddOutput,
     /// One use moved between two rows of an Add's pair table.
@@ -168,9 +170,15 @@ fn apply(w: &mut Witness, pk: &ProverKey<H>, layer: usize, index: usize, tamper:
             w.range_multiplicities[used] -= 1;
             w.range_multiplicities[(used + 1 + index) % 256] += 1;
         }
-        (LayerWitness::Relu(r), Tamper::ReluOutput) => {
+        (LayerWitness::Pointwise(r), Tamper::PointwiseOutput) => {
             bump(&mut r.output[index]);
             w.count_multiplicities(pk);
+        }
+        (LayerWitness::Pointwise(r), Tamper::PointwiseMultiplicity) => {
+            let used = r.multiplicities.iter().position(|&m| m > 0).expect("a used row");
+            r.multiplicities[used] -= 1;
+            let other = (used + 1 + index) % r.multiplicities.len();
+            r.multiplicities[other] += 1;
         }
         (LayerWitness::Add(a), Tamper::AddOutput) => {
             bump(&mut a.output[index]);
@@ -226,7 +234,7 @@ pub fn never_accepted_at(
             LayerWitness::Linear(_) => &LINEAR_TAMPERS,
             LayerWitness::Conv(_) => &CONV_TAMPERS,
             LayerWitness::Pool(_) => &POOL_TAMPERS,
-            LayerWitness::Relu(_) => &[Tamper::ReluOutput],
+            LayerWitness::Pointwise(_) => &[Tamper::PointwiseOutput, Tamper::PointwiseMultiplicity],
             LayerWitness::Add(_) => &ADD_TAMPERS,
         };
         for &tamper in tampers {
