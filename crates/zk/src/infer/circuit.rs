@@ -8,6 +8,7 @@
 use super::VALUE_VARS;
 use super::error::StatementError;
 use super::key::{Stage, VerifyingKey};
+use super::key_add::PAIR_VARS;
 use super::layout::Layout;
 use super::matmul_act::MatMulVars;
 use super::model_slots::{ModelLayout, ModelSlots, model_layout};
@@ -133,10 +134,36 @@ pub(crate) struct PointwiseLayer {
     pub multiplicities: Slot,
 }
 
+/// A proved residual Add: the lookup `(x_a, x_b, y) ∈ {(a, b, f(a, b))}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AddLayer {
+    /// Index into the key's stages.
+    pub stage: usize,
+    pub inputs: [Source; 2],
+    pub output: Source,
+    /// Both operands' and the output's layout.
+    pub layout: Layout,
+    /// Multiplicities of the 2^16-row pair table.
+    pub multiplicities: Slot,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Layer {
     Requant(Box<RequantLayer>),
     Pointwise(PointwiseLayer),
+    Add(AddLayer),
+}
+
+impl Layer {
+    /// Where the layer's output lies.
+    #[cfg(feature = "prover")]
+    pub fn output(&self) -> Source {
+        match self {
+            Layer::Requant(l) => l.output,
+            Layer::Pointwise(r) => r.output,
+            Layer::Add(a) => a.output,
+        }
+    }
 }
 
 /// The circuit of one statement shape (see the module docs).
@@ -154,17 +181,12 @@ pub(crate) struct Circuit {
 
 /// Limbs per difference of a requantized stage.
 pub(crate) fn stage_limbs(stage: &Stage) -> usize {
-    match stage.op() {
+    match stage {
         Stage::Linear(l) => l.limbs(),
         Stage::Conv(c) => c.channels.limbs(),
         Stage::AvgPool(p) => p.limbs(),
         Stage::MatMul(m) => m.limbs(),
-        Stage::Relu
-        | Stage::Lut(_)
-        | Stage::Reshape(_)
-        | Stage::Flatten(_)
-        | Stage::Transpose(_)
-        | Stage::Reads(..) => 0,
+        Stage::Relu | Stage::Lut(_) | Stage::Reshape(_) | Stage::Flatten(_) | Stage::Transpose(_) | Stage::Add(_) => 0,
     }
 }
 
@@ -172,7 +194,7 @@ impl Circuit {
     /// The circuit for inputs of shape `input_shape` under `vk`.
     pub fn new(vk: &VerifyingKey, input_shape: &[usize]) -> Result<Self, StatementError> {
         check_input_shape(&vk.input, input_shape)?;
-        let (protos, output_shape) = walk(&vk.stages, input_shape)?;
+        let (protos, output_shape) = walk(&vk.stages, &vk.operands, input_shape)?;
         let model = model_layout(&vk.stages)?;
         Self::place(protos, output_shape, &vk.stages, model)
     }
@@ -209,6 +231,7 @@ impl Circuit {
                     logs.extend([out.vars(), out.vars(), channels + VALUE_VARS]);
                 }
                 Proto::Pointwise { stage, .. } => logs.push(PointTable::of(&stages[*stage]).table_vars()),
+                Proto::Add { .. } => logs.push(PAIR_VARS),
             }
         }
         logs.extend([region_vars, VALUE_VARS]);
@@ -280,6 +303,13 @@ impl Circuit {
                     output,
                     layout,
                     table: PointTable::of(&stages[stage]),
+                    multiplicities: next.next().expect("slot"),
+                }),
+                Proto::Add { stage, from, layout } => Layer::Add(AddLayer {
+                    stage,
+                    inputs: from.map(|f| source(f, &outputs)),
+                    output,
+                    layout,
                     multiplicities: next.next().expect("slot"),
                 }),
             };

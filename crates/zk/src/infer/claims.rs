@@ -9,8 +9,9 @@
 //! lookup tables are checked at once; claims on thresholds and weights go to
 //! the model commitment.
 
-use super::circuit::{Circuit, PointwiseLayer, RequantLayer, Source};
+use super::circuit::{AddLayer, Circuit, PointwiseLayer, RequantLayer, Source};
 use super::columns::{binary_value, table_channel, table_value};
+use super::key_add::AddKey;
 use super::layout::Layout;
 use super::opening::Claim;
 use super::pointwise::PointTable;
@@ -141,6 +142,22 @@ impl<'a> ClaimSink<'a> {
         self.viewed(r.input, r.in_view.as_deref(), &r.layout, &c.witness_point, x)?;
         self.source(r.output, &r.layout, &c.witness_point, y)?;
         self.witness(r.multiplicities, &c.table_point, c.multiplicity_eval);
+        Ok(())
+    }
+
+    /// The lookup `(x_a, x_b, y) ∈ {(a, b, f(a, b))}` of a residual Add.
+    pub fn add_lookup(&mut self, a: &AddLayer, key: &AddKey, c: &LookupClaims) -> Result<(), VerifyError> {
+        if self.check_public {
+            public(
+                c.table_evals[..] == key.table_evals(&c.table_point)[..],
+                "add lookup: public table",
+            )?;
+        }
+        let w = &c.witness_evals;
+        self.source(a.inputs[0], &a.layout, &c.witness_point, w[0])?;
+        self.source(a.inputs[1], &a.layout, &c.witness_point, w[1])?;
+        self.source(a.output, &a.layout, &c.witness_point, w[2])?;
+        self.witness(a.multiplicities, &c.table_point, c.multiplicity_eval);
         Ok(())
     }
 

@@ -28,19 +28,13 @@ use crate::transcript::Transcript;
 /// The verifying-key stage tag of an activation matmul.
 pub(crate) const TAG_MATMUL: u8 = 18;
 
-/// The verifying-key stage tag of an op reading an earlier value ([`super::key::Stage::Reads`]).
-pub(crate) const TAG_READS: u8 = 19;
-
 /// Largest inner dimension `K` (keeps `B = 2^14·K` below 2^40).
 pub const MAX_INNER: u32 = 1 << 20;
 
-/// An activation matmul: operands by the stage whose value they are.
+/// An activation matmul `A · B`; the key's operand list names `A` (`[.., M, K]`)
+/// and `B` (`[.., K, N]`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct MatMulKey {
-    /// The stage whose value is the left operand `A` (`[.., M, K]`).
-    pub a: u32,
-    /// The stage whose value is the right operand `B` (`[.., K, N]`).
-    pub b: u32,
     /// The inner dimension `K`.
     pub k: u32,
     /// `(M, s)`.
@@ -70,9 +64,6 @@ impl MatMulKey {
     }
 
     pub(crate) fn write(&self, w: &mut Writer) {
-        w.u8(TAG_MATMUL);
-        w.u32(self.a);
-        w.u32(self.b);
         w.u32(self.k);
         w.u32(self.requant.multiplier);
         w.u8(self.requant.shift);
@@ -80,8 +71,6 @@ impl MatMulKey {
 
     pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(Self {
-            a: r.u32()?,
-            b: r.u32()?,
             k: r.u32()?,
             requant: RequantParams {
                 multiplier: r.u32()?,

@@ -44,7 +44,7 @@ pub(crate) fn kernel_vars(c: &ConvKey) -> [usize; 3] {
 
 /// `(log2 of the weight slot, channel variables)` of a requantized stage; `None` for other stages.
 fn stage_logs(stage: &Stage) -> Option<(Option<usize>, usize)> {
-    match stage.op() {
+    match stage {
         Stage::Linear(l) => {
             let nv = ceil_log2(l.n as usize);
             Some((Some(nv + ceil_log2(l.k as usize)), nv))
@@ -54,12 +54,9 @@ fn stage_logs(stage: &Stage) -> Option<(Option<usize>, usize)> {
             Some((Some(nv + kernel_vars(c).iter().sum::<usize>()), nv))
         }
         Stage::AvgPool(_) | Stage::MatMul(_) => Some((None, 0)),
-        Stage::Relu
-        | Stage::Lut(_)
-        | Stage::Reshape(_)
-        | Stage::Flatten(_)
-        | Stage::Transpose(_)
-        | Stage::Reads(..) => None,
+        Stage::Relu | Stage::Lut(_) | Stage::Reshape(_) | Stage::Flatten(_) | Stage::Transpose(_) | Stage::Add(_) => {
+            None
+        }
     }
 }
 

@@ -80,7 +80,7 @@ pub(crate) enum PointTable {
 impl PointTable {
     /// The table of a pointwise stage.
     pub fn of(stage: &Stage) -> Self {
-        match stage.op() {
+        match stage {
             Stage::Lut(l) => PointTable::Lut(l.table.clone()),
             _ => PointTable::Relu,
         }

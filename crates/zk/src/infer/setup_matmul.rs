@@ -1,5 +1,6 @@
-//! Setup of an activation `MatMul` ([`super::matmul_act`]): its operands as
-//! the stages whose values they are, and its inner dimension from a probe run.
+//! Setup of an activation `MatMul` ([`super::matmul_act`]): its operands must
+//! be earlier ops' values (the key's operand list names them), its inner
+//! dimension comes from a probe run.
 
 use veris_engine::exact::{BatchMatMul, ExactModel};
 
@@ -16,13 +17,14 @@ pub(crate) fn matmul_key(
     shapes: &mut Option<Vec<Vec<usize>>>,
 ) -> Result<MatMulKey, SetupError> {
     let base = (model.inputs().len() + model.consts().len()) as u32;
-    let stage = |v: u32| match v.checked_sub(base) {
-        Some(s) if (s as usize) < op => Ok(s),
-        _ => Err(SetupError::NotYetProvable(format!(
+    if [m.a, m.b]
+        .iter()
+        .any(|&v| v.checked_sub(base).is_none_or(|s| s as usize >= op))
+    {
+        return Err(SetupError::NotYetProvable(format!(
             "op {op} (MatMul): an operand that is not an earlier op's output"
-        ))),
-    };
-    let (a, b) = (stage(m.a)?, stage(m.b)?);
+        )));
+    }
     if shapes.is_none() {
         *shapes = Some(probe_shapes(model)?);
     }
@@ -33,8 +35,6 @@ pub(crate) fn matmul_key(
         .and_then(|&k| u32::try_from(k).ok())
         .ok_or_else(|| SetupError::NotYetProvable(format!("op {op} (MatMul): no inner dimension")))?;
     Ok(MatMulKey {
-        a,
-        b,
         k,
         requant: RequantParams {
             multiplier: m.requant.multiplier,

@@ -1,9 +1,7 @@
-//! The shape walk of the stages that read earlier values: an activation
-//! `MatMul` ([`super::matmul_act`]), whose operands are earlier values (a
-//! proved layer's output, possibly read through a transposed view), each
-//! read in its row-major padded table; a `Reads` stage, which re-points
-//! the chain at the public input or an earlier value before its op; and the
-//! pending transposed views of [`super::view`].
+//! The shape walk of an activation `MatMul` ([`super::matmul_act`]), whose
+//! operands are two earlier values (each a proved layer's output, possibly
+//! read through a transposed view, in its row-major padded table), and of
+//! the pending transposed views of [`super::view`].
 
 use super::circuit::{Dims, ceil_log2};
 use super::error::StatementError;
@@ -12,8 +10,9 @@ use super::matmul_act::{MatMulKey, MatMulVars};
 use super::view::{VarMap, compose, transpose_map};
 use super::walk::{Kind, Proto, input_chain};
 
-/// The value after a stage: its producing layer (`None`: the public input),
-/// the transposed view it is read through, and its shape.
+/// A value of the program (the input or a stage's output): its producing
+/// layer (`None`: the public input), the transposed view it is read
+/// through, and its shape.
 #[derive(Debug, Clone)]
 pub(crate) struct Value {
     pub from: Option<usize>,
@@ -37,33 +36,6 @@ fn refuse(stage: usize, what: impl std::fmt::Display) -> StatementError {
     StatementError::NotYetProvable(format!("stage {stage} (MatMul): {what}"))
 }
 
-/// The value a `Reads` stage names (`0`: the public input, `s + 1`: stage `s`'s value).
-pub(crate) fn read_earlier(
-    protos: &[Proto],
-    values: &[Value],
-    input_shape: &[usize],
-    source: u32,
-    stage: usize,
-) -> Result<Value, StatementError> {
-    let refuse = |what: &str| StatementError::NotYetProvable(format!("stage {stage} (Reads): {what}"));
-    let v = match source.checked_sub(1) {
-        None => Value {
-            from: None,
-            view: None,
-            shape: input_shape.to_vec(),
-        },
-        Some(s) => values
-            .get(s as usize)
-            .cloned()
-            .ok_or_else(|| refuse("not an earlier stage's value"))?,
-    };
-    // Such a layer takes its layout from its consumer: one consumer only.
-    if v.from.is_some_and(|j| input_chain(protos, j).is_some()) {
-        return Err(refuse("a pointwise function of the public input read twice"));
-    }
-    Ok(v)
-}
-
 /// An operand's producing layer and view, checked to be a row-major padded
 /// table of `vars` variables (every axis but the first a power of two).
 fn operand(
@@ -74,7 +46,7 @@ fn operand(
 ) -> Result<(usize, Option<VarMap>, Vec<usize>), StatementError> {
     let v = values
         .get(index as usize)
-        .ok_or_else(|| refuse(stage, format!("operand stage {index} is not an earlier stage")))?;
+        .ok_or_else(|| refuse(stage, format!("operand value {index} is not an earlier value")))?;
     let Some(j) = v.from else {
         return Err(refuse(stage, "an operand is the public input"));
     };
@@ -102,15 +74,16 @@ fn operand(
     Ok((j, v.view.clone(), v.shape.clone()))
 }
 
-/// The layer of `MatMul(a, b)` and its output shape.
+/// The layer of `MatMul(a, b)` (`a`, `b`: value indices) and its output shape.
 pub(crate) fn matmul_proto(
     protos: &[Proto],
     values: &[Value],
     key: &MatMulKey,
+    [a, b]: [u32; 2],
     stage: usize,
 ) -> Result<(Proto, Vec<usize>), StatementError> {
-    let (a_from, a_view, a) = operand(protos, values, key.a, stage)?;
-    let (b_from, b_view, b) = operand(protos, values, key.b, stage)?;
+    let (a_from, a_view, a) = operand(protos, values, a, stage)?;
+    let (b_from, b_view, b) = operand(protos, values, b, stage)?;
     let r = a.len();
     let (m, k, n) = (a[r - 2], a[r - 1], b[b.len() - 1]);
     if b.len() != r || a[..r - 2] != b[..r - 2] || b[r - 2] != k || k != key.k as usize {

@@ -43,7 +43,7 @@ pub(crate) fn accumulators(
         | Stage::Flatten(_)
         | Stage::Transpose(_)
         | Stage::MatMul(_)
-        | Stage::Reads(..) => Err(mismatch(op, 0)),
+        | Stage::Add(_) => Err(mismatch(op, 0)),
     }
 }
 

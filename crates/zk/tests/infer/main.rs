@@ -13,6 +13,7 @@ mod pins;
 mod reads;
 mod receipt;
 mod refusals;
+mod residual;
 mod soundness;
 mod support;
 mod transpose;

@@ -80,14 +80,22 @@ fn proof() -> &'static (Statement, Vec<u8>) {
 #[test]
 fn attention_matmuls_prove_and_match_the_engine() {
     let (model, pk, vk) = keys();
-    let matmuls: Vec<&MatMulKey> = vk
+    // Operands are value indices: value `i + 1` is stage `i`'s output.
+    let matmuls: Vec<(&MatMulKey, &[u32])> = vk
         .stages()
         .iter()
-        .filter_map(|s| if let Stage::MatMul(m) = s { Some(m) } else { None })
+        .zip(vk.operands())
+        .filter_map(|(s, ops)| {
+            if let Stage::MatMul(m) = s {
+                Some((m, &ops[..]))
+            } else {
+                None
+            }
+        })
         .collect();
     assert_eq!(matmuls.len(), 2);
-    assert_eq!((matmuls[0].a, matmuls[0].b, matmuls[0].k), (2, 4, 8));
-    assert_eq!((matmuls[1].a, matmuls[1].b, matmuls[1].k), (5, 3, 8));
+    assert_eq!((matmuls[0].1, matmuls[0].0.k), (&[3, 5][..], 8));
+    assert_eq!((matmuls[1].1, matmuls[1].0.k), (&[6, 4][..], 8));
     // N = 3 pads the batch axis; the scores are not all zero (the requantizer keeps signal).
     for (seed, n) in [(7, 1), (8, 3), (9, 2)] {
         let input = random_input(&mut Rng(seed), &[n, 8, 16]);
@@ -110,7 +118,8 @@ fn malicious_prover_around_matmuls_is_rejected() {
     assert!(runs >= 5 * 3 * 7, "only {runs} tampered runs");
 }
 
-/// Offset of the `i`-th MatMul stage (tag 18) in the key encoding.
+/// Offset of the MatMul stage (tag 18) reading values `a`, `b` in the key encoding
+/// (tag ‖ u32 a ‖ u32 b ‖ u32 K ‖ u32 M ‖ u8 s).
 fn matmul_at(bytes: &[u8], a: u32, b: u32) -> usize {
     let mut needle = vec![18u8];
     needle.extend_from_slice(&a.to_le_bytes());
@@ -128,9 +137,9 @@ fn a_key_with_other_operands_or_requantizer_refuses_the_proof() {
     let (statement, proof) = proof();
     verify_bytes::<H>(vk, statement, proof).expect("honest");
     let bytes = vk.encode();
-    let at = matmul_at(&bytes, 2, 4);
-    // Operands of the same shape ([N, 2, 8, 8]) but other values: stages 3 (K) and 5 (scores).
-    for (a, b) in [(4u32, 2u32), (3, 4), (2, 3), (2, 2)] {
+    let at = matmul_at(&bytes, 3, 5);
+    // Operands of the same shape ([N, 2, 8, 8]) but other values: values 4 (K) and 6 (scores).
+    for (a, b) in [(5u32, 3u32), (4, 5), (3, 4), (3, 3)] {
         let mut other = bytes.clone();
         other[at + 1..at + 5].copy_from_slice(&a.to_le_bytes());
         other[at + 5..at + 9].copy_from_slice(&b.to_le_bytes());
@@ -142,8 +151,9 @@ fn a_key_with_other_operands_or_requantizer_refuses_the_proof() {
     other[at + 13] ^= 1;
     let key = VerifyingKey::decode(&other, VkLimits::default()).expect("decodes");
     assert!(verify_bytes::<H>(&key, statement, proof).is_err(), "requantizer");
-    // A later or absent operand stage, or K = 0, is refused when the circuit is built.
-    for (offset, value) in [(1, 9u32), (5, 5), (5, u32::MAX), (9, 0)] {
+    // The public input, a later, its own or an absent operand value, or K = 0: refused when
+    // the key is decoded (forward reads) or when the circuit is built.
+    for (offset, value) in [(1, 0u32), (5, 0), (1, 10), (5, 6), (5, u32::MAX), (9, 0)] {
         let mut other = bytes.clone();
         other[at + offset..at + offset + 4].copy_from_slice(&value.to_le_bytes());
         if let Ok(key) = VerifyingKey::decode(&other, VkLimits::default()) {

@@ -1,9 +1,11 @@
-//! Ops reading an earlier value (`Reads` stages, `docs/proof-system.md`
-//! §9.11.3): self-attention without softmax, whose `Q`, `K` and `V`
-//! projections all read the public input, proves and matches the engine; a
-//! malicious prover is rejected in every layer; a key re-pointing a `Reads`
-//! stage refuses the proof; nested or forward `Reads` keys are refused; a
-//! program whose output is not the last proved layer's is refused.
+//! Ops reading an earlier value or the public input (the key's per-stage
+//! operand indices, `docs/proof-system.md` §9.10 and §9.11): self-attention
+//! without softmax, whose `Q`, `K` and `V` projections all read the public
+//! input, proves and matches the engine; a malicious prover is rejected in
+//! every layer; a key re-pointing an operand refuses the proof; keys with
+//! forward or self reads, or a stage re-tagged to read more values, do not
+//! decode; `x + attention(x)` (a residual `Add`) proves; a program whose
+//! output is not the last proved layer's is refused.
 
 use std::sync::OnceLock;
 
@@ -37,10 +39,15 @@ fn linear_on(b: &mut ExactBuilder, rng: &mut Rng, input: u32, k: u32, n: u32) {
 /// ops 0–2 `Q` = x·Wq, split, (0,2,1,3); 3–5 `K` = x·Wk, split, (0,2,3,1) (`Kᵀ` per head);
 /// 6–8 `V` = x·Wv, split, (0,2,1,3); 9 `Q·Kᵀ`; 10 scores·`V`; 11–12 merge; 13 out projection.
 fn attention(seed: u64) -> ExactModel {
-    let mut rng = Rng(seed);
     let mut b = ExactBuilder::default();
+    attention_block(&mut b, &mut Rng(seed));
+    b.build(&[None, Some(8), Some(16)])
+}
+
+/// The 14 ops of [`attention`], appended to `b` (whose value 0 is `x`).
+fn attention_block(b: &mut ExactBuilder, rng: &mut Rng) {
     for perm in [&[0u8, 2, 1, 3], &[0, 2, 3, 1], &[0, 2, 1, 3]] {
-        linear_on(&mut b, &mut rng, 0, 16, 16);
+        linear_on(b, rng, 0, 16, 16);
         b.op(Op::Reshape(&[-1, 8, 2, 8]));
         b.op(Op::Transpose(perm));
     }
@@ -56,8 +63,7 @@ fn attention(seed: u64) -> ExactModel {
     });
     b.op(Op::Transpose(&[0, 2, 1, 3]));
     b.op(Op::Reshape(&[-1, 8, 16]));
-    linear_on(&mut b, &mut rng, 13, 16, 16);
-    b.build(&[None, Some(8), Some(16)])
+    linear_on(b, rng, 13, 16, 16);
 }
 
 fn keys() -> &'static (ExactModel, ProverKey<H>, VerifyingKey) {
@@ -81,12 +87,14 @@ fn proof() -> &'static (Statement, Vec<u8>) {
 #[test]
 fn self_attention_with_three_projections_of_the_input_proves() {
     let (model, pk, vk) = keys();
+    // The projections' operands: Q, K and V read the input, the out projection the merged heads.
     let reads: Vec<u32> = vk
         .stages()
         .iter()
-        .filter_map(|s| if let Stage::Reads(v, _) = s { Some(*v) } else { None })
+        .zip(vk.operands())
+        .filter_map(|(s, ops)| matches!(s, Stage::Linear(_)).then_some(ops[0]))
         .collect();
-    assert_eq!(reads, [0, 0], "K and V read the input: {:?}", vk.stages());
+    assert_eq!(reads, [0, 0, 0, 13], "{:?}", vk.operands());
     for (seed, n) in [(23, 1), (24, 3)] {
         let input = random_input(&mut Rng(seed), &[n, 8, 16]);
         let proved = prove(pk, model, &input).expect("prove");
@@ -107,11 +115,12 @@ fn malicious_prover_on_self_attention_is_rejected() {
     assert!(runs >= 6 * 3 * 7, "only {runs} tampered runs");
 }
 
-/// Offset of the `n`-th `Reads` stage (tag 19, source 0, then a Linear, tag 1).
+/// Offset of the `n`-th 16 → 16 Linear stage reading the input (tag 1, operand 0, k = 16):
+/// 0 is Q (stage 0), 1 is K (stage 3), 2 is V (stage 6).
 fn reads_at(bytes: &[u8], n: usize) -> usize {
-    let needle = [19u8, 0, 0, 0, 0, 1];
+    let needle = [1u8, 0, 0, 0, 0, 16, 0, 0, 0];
     let mut hits = bytes.windows(needle.len()).enumerate().filter(|(_, w)| *w == needle);
-    hits.nth(n).expect("Reads stage bytes").0
+    hits.nth(n).expect("Linear stage bytes").0
 }
 
 #[test]
@@ -121,7 +130,7 @@ fn re_pointed_nested_or_forward_reads_are_rejected() {
     verify_bytes::<H>(vk, statement, proof).expect("honest");
     let bytes = vk.encode();
     // K (stage 3) may instead project Q's output (value 1); V (stage 6) Q's or K's (value 4).
-    for (n, sources) in [(0, &[1u32][..]), (1, &[1, 4])] {
+    for (n, stage, sources) in [(1, 3u32, &[1u32][..]), (2, 6, &[1, 4])] {
         let at = reads_at(&bytes, n);
         for &source in sources {
             let mut other = bytes.clone();
@@ -132,23 +141,23 @@ fn re_pointed_nested_or_forward_reads_are_rejected() {
                 "Reads {n} from {source}"
             );
         }
-        // Its own or a later stage's value, or no value at all: the circuit is refused.
-        for source in [7u32, 9, 14, u32::MAX] {
+        // Its own or a later stage's value, or no value at all: the key does not decode.
+        for source in [stage + 1, 9, 14, u32::MAX] {
             let mut other = bytes.clone();
             other[at + 1..at + 5].copy_from_slice(&source.to_le_bytes());
-            let key = VerifyingKey::decode(&other, VkLimits::default()).expect("decodes");
             assert!(
-                verify_bytes::<H>(&key, statement, proof).is_err(),
+                VerifyingKey::decode(&other, VkLimits::default()).is_err(),
                 "Reads {n} from {source}"
             );
         }
-        // A Reads of a Reads or of a MatMul does not decode.
-        for tag in [19u8, 18] {
+        // Re-tagged as a two-operand stage (Add, MatMul), its first field (k = 16) becomes a
+        // second, forward operand: the key does not decode.
+        for tag in [9u8, 18] {
             let mut other = bytes.clone();
-            other[at + 5] = tag;
+            other[at] = tag;
             assert!(
                 VerifyingKey::decode(&other, VkLimits::default()).is_err(),
-                "inner tag {tag}"
+                "re-tagged {tag}"
             );
         }
     }
@@ -175,7 +184,7 @@ fn an_output_that_is_not_the_last_layer_is_refused() {
     b.op_reading(1, Op::Reshape(&[-1, 8]));
     match setup::<H>(&b.build(&[Some(2), Some(8)]), PcsParams::default()) {
         Err(SetupError::Circuit(StatementError::NotYetProvable(why))) => {
-            assert!(why.contains("not the last proved layer"), "{why}")
+            assert!(why.contains("not its last proved layer"), "{why}")
         }
         other => panic!("expected a refusal, got {:?}", other.map(|_| ())),
     }
@@ -191,11 +200,48 @@ fn a_pointwise_layer_reading_an_earlier_value_proves() {
     b.op_reading(1, Op::Relu);
     let model = b.build(&[None, Some(8)]);
     let (pk, vk) = setup::<H>(&model, PcsParams::default()).expect("setup");
-    assert!(matches!(vk.stages()[2], Stage::Reads(1, _)), "{:?}", vk.stages());
+    assert!(matches!(vk.stages()[2], Stage::Relu), "{:?}", vk.stages());
+    assert_eq!(vk.operands(), [[0], [1], [1]]);
     let input = random_input(&mut rng, &[3, 8]);
     let proved = prove(&pk, &model, &input).expect("prove");
     assert_eq!(proved.outputs, model.run(&input).expect("run"));
     verify_bytes::<H>(&vk, &proved.statement, &proved.proof.encode()).expect("honest proof verifies");
     let runs = never_accepted_in(&model, &input, &pk, &vk, |_| true);
     assert!(runs >= 2 * 3 * 7, "only {runs} tampered runs");
+}
+
+#[test]
+fn self_attention_with_a_residual_add_proves() {
+    // x + attention(x): the Add (op 14, value 15) reads the input (value 0) and the out projection
+    // (value 14), both `[N, 8, 16]`, each halved.
+    let mut rng = Rng(29);
+    let mut b = ExactBuilder::default();
+    attention_block(&mut b, &mut rng);
+    b.add(0, 14, (1 << 30, 31), (1 << 30, 31), false);
+    let model = b.build(&[None, Some(8), Some(16)]);
+    let (pk, vk) = setup::<H>(&model, PcsParams::default()).expect("setup");
+    assert!(matches!(vk.stages()[14], Stage::Add(_)), "{:?}", vk.stages());
+    assert_eq!(vk.operands()[14], [0, 14]);
+    let input = random_input(&mut rng, &[3, 8, 16]);
+    let proved = prove(&pk, &model, &input).expect("prove");
+    assert_eq!(proved.outputs, model.run(&input).expect("run"));
+    let proof = proved.proof.encode();
+    verify_bytes::<H>(&vk, &proved.statement, &proof).expect("honest proof verifies");
+    // The Add re-pointed at another `[N, 8, 16]` value (Q, value 1), at the input twice, or at
+    // the merged heads (value 13, a transposed view) refuses the proof.
+    let bytes = vk.encode();
+    let needle = [9u8, 0, 0, 0, 0, 14, 0, 0, 0];
+    let at = bytes
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .expect("Add stage bytes");
+    for (offset, value) in [(1, 1u32), (5, 1), (5, 0), (1, 13)] {
+        let mut other = bytes.clone();
+        other[at + offset..at + offset + 4].copy_from_slice(&value.to_le_bytes());
+        let key = VerifyingKey::decode(&other, VkLimits::default()).expect("decodes");
+        assert!(
+            verify_bytes::<H>(&key, &proved.statement, &proof).is_err(),
+            "operand {offset} = {value}"
+        );
+    }
 }

@@ -39,7 +39,14 @@ pub enum Tamper {
     PointwiseOutput,
     /// One use moved between two rows of a pointwise table.
     PointwiseMultiplicity,
+    /// A residual Add's output ± 1 (also its readers' input), multiplicities recounted.
+    AddOutput,
+    /// One use moved between two rows of an Add's pair table.
+    AddMultiplicity,
 }
+
+/// Residual Add: its output and its lookup's multiplicities.
+pub const ADD_TAMPERS: [Tamper; 2] = [Tamper::AddOutput, Tamper::AddMultiplicity];
 
 /// Conv: every linear tamper but the weight-and-accumulators one (which needs the matmul layout).
 pub const CONV_TAMPERS: [Tamper; 8] = [
@@ -185,6 +192,17 @@ fn apply(w: &mut Witness, pk: &ProverKey<H>, layer: usize, index: usize, tamper:
             let other = (used + 1 + index) % r.multiplicities.len();
             r.multiplicities[other] += 1;
         }
+        (LayerWitness::Add(a), Tamper::AddOutput) => {
+            bump(&mut a.output[index]);
+            w.derive_columns(pk);
+            w.count_multiplicities(pk);
+        }
+        (LayerWitness::Add(a), Tamper::AddMultiplicity) => {
+            let used = a.multiplicities.iter().position(|&m| m > 0).expect("a used row");
+            a.multiplicities[used] -= 1;
+            let other = (used + 1 + index) % a.multiplicities.len();
+            a.multiplicities[other] += 1;
+        }
         _ => return false,
     }
     true
@@ -204,16 +222,32 @@ pub fn never_accepted_in(
     select: impl Fn(&LayerWitness) -> bool,
 ) -> usize {
     let (_, honest) = witness(pk, model, input).expect("honest witness");
+    let layers: Vec<usize> = (0..honest.layers.len())
+        .filter(|&i| select(&honest.layers[i]))
+        .collect();
+    never_accepted_at(model, input, pk, vk, &layers)
+}
+
+/// [`never_accepted`] on the proved layers `layers` (indices into the witness's layers).
+pub fn never_accepted_at(
+    model: &ExactModel,
+    input: &veris_core::TensorMap,
+    pk: &ProverKey<H>,
+    vk: &VerifyingKey,
+    layers: &[usize],
+) -> usize {
+    let (_, honest) = witness(pk, model, input).expect("honest witness");
     let honest_proof = prove_witness(pk, &honest).expect("prove");
     verify::<H>(vk, &honest.statement, &honest_proof).expect("the untampered witness verifies");
     let mut runs = 0;
-    for layer in (0..honest.layers.len()).filter(|&i| select(&honest.layers[i])) {
+    for &layer in layers {
         let len = honest.layers[layer].output().len();
         let tampers: &[Tamper] = match honest.layers[layer] {
             LayerWitness::Linear(_) => &LINEAR_TAMPERS,
             LayerWitness::Conv(_) => &CONV_TAMPERS,
             LayerWitness::Pool(_) | LayerWitness::MatMul(_) => &POOL_TAMPERS,
             LayerWitness::Pointwise(_) => &[Tamper::PointwiseOutput, Tamper::PointwiseMultiplicity],
+            LayerWitness::Add(_) => &ADD_TAMPERS,
         };
         for &tamper in tampers {
             for index in [0, len / 2 + 1, len - 1].map(|i| i.min(len - 1)) {

@@ -179,7 +179,21 @@ impl ExactBuilder {
         self.op_reading(self.count, op);
     }
 
-    /// Appends an op reading value `input` (0 = the input, op `i` = `i + 1`).
+    /// Appends `y = sat(rq_a(value a) + rq_b(value b))` (value `i + 1` is op `i`'s output).
+    pub fn add(&mut self, a: u32, b: u32, rq_a: (u32, u8), rq_b: (u32, u8), relu: bool) {
+        let o = &mut self.ops;
+        o.push(2);
+        o.extend_from_slice(&a.to_le_bytes());
+        o.extend_from_slice(&b.to_le_bytes());
+        for (m, s) in [rq_a, rq_b] {
+            o.extend_from_slice(&m.to_le_bytes());
+            o.push(s);
+        }
+        o.push(u8::from(relu));
+        self.count += 1;
+    }
+
+    /// Appends an op reading value `input` (0 is the input, `i + 1` op `i`'s output).
     pub fn op_reading(&mut self, input: u32, op: Op<'_>) {
         let o = &mut self.ops;
         let tag = match op {

@@ -158,13 +158,12 @@ fn a_key_with_another_permutation_refuses_the_proof() {
     let (statement, proof) = heads_proof();
     verify_bytes::<H>(vk, statement, proof).expect("honest");
     let bytes = vk.encode();
-    // The first Transpose stage: tag 17, rank 4, perm (0, 2, 1, 3).
-    let needle = [17u8, 4, 0, 2, 1, 3];
-    let at = bytes
-        .windows(needle.len())
-        .position(|w| w == needle)
+    // The first Transpose stage: tag 17, its operand (u32), rank 4, perm (0, 2, 1, 3).
+    let needle = [4u8, 0, 2, 1, 3];
+    let at = (5..bytes.len() - needle.len())
+        .find(|&i| bytes[i - 5] == 17 && bytes[i..i + needle.len()] == needle)
         .expect("perm bytes")
-        + 2;
+        + 1;
     for perm in [[0u8, 1, 2, 3], [0, 2, 3, 1], [0, 3, 1, 2]] {
         let mut other = bytes.clone();
         other[at..at + 4].copy_from_slice(&perm);
