@@ -245,3 +245,30 @@ fn self_attention_with_a_residual_add_proves() {
         );
     }
 }
+
+/// Format pin of a graph program using tags 17 (Transpose) and 18 (MatMul) and operand indices
+/// other than the previous value: the attention key and its batch-1 proof keep their exact bytes
+/// (a change is a deliberate format change, as in `pins.rs`).
+#[test]
+fn attention_key_and_proof_bytes_are_pinned() {
+    use veris_zk::hash::{Blake3, Hasher};
+    let hex = |d: &[u8]| -> String { d.iter().map(|b| format!("{b:02x}")).collect() };
+    let (_, _, vk) = keys();
+    let (_, proof) = proof();
+    let vk_bytes = vk.encode();
+    let pins = (
+        (vk_bytes.len(), hex(&Blake3::hash_parts(&[&vk_bytes]))),
+        (proof.len(), hex(&Blake3::hash_parts(&[proof]))),
+    );
+    let expected = (
+        (
+            1278,
+            "9497d638c6161b422e0b3861df4909749cb5af63a994e6b7623bbed156e979ad".to_string(),
+        ),
+        (
+            282_172,
+            "1b0377a5194dd6bf0ded48865761dea03f4ddcde2ec3eacc3515de1c3392a0ac".to_string(),
+        ),
+    );
+    assert_eq!(pins, expected, "attention pins");
+}
