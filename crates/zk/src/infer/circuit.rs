@@ -8,10 +8,13 @@
 use super::VALUE_VARS;
 use super::error::StatementError;
 use super::key::{Stage, VerifyingKey};
+use super::key_add::PAIR_VARS;
 use super::layout::Layout;
+use super::matmul_act::MatMulVars;
 use super::model_slots::{ModelLayout, ModelSlots, model_layout};
 use super::pointwise::PointTable;
 use super::slots::{Slot, allocate};
+use super::view::VarMap;
 use super::walk::{Kind, Proto, check_input_shape, walk};
 
 /// Largest number of variables of a proof's witness commitment.
@@ -67,6 +70,12 @@ pub(crate) struct RequantLayer {
     pub stage: usize,
     pub kind: Kind,
     pub input: Source,
+    /// The layer producing `input` (`None`: the public input).
+    pub from: Option<usize>,
+    /// The input is a transpose of `input`'s table ([`super::view`]).
+    pub in_view: Option<VarMap>,
+    /// The right operand of an activation matmul ([`super::matmul_act`]).
+    pub operand_b: Option<Box<MatMulOperand>>,
     pub output: Source,
     /// The input's layout (a matrix `rows × k` or the NCHW input grid).
     pub in_layout: Layout,
@@ -89,10 +98,22 @@ impl RequantLayer {
     /// pool (one function for every element).
     pub fn channel_vars(&self) -> (usize, usize) {
         match self.kind {
-            Kind::Pool => (0, 0),
+            Kind::Pool | Kind::MatMul => (0, 0),
             Kind::Linear | Kind::Conv | Kind::GroupedConv => self.out.channel_vars(),
         }
     }
+}
+
+/// The right operand `B` of an activation matmul layer, a committed value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct MatMulOperand {
+    pub source: Source,
+    /// The layer producing it.
+    pub from: usize,
+    pub view: Option<VarMap>,
+    pub layout: Layout,
+    /// `[b, i, p, j]` variable counts of the layer.
+    pub vars: MatMulVars,
 }
 
 /// A proved pointwise layer (standalone ReLU or `Lut`).
@@ -101,6 +122,10 @@ pub(crate) struct PointwiseLayer {
     /// Index into the key's stages.
     pub stage: usize,
     pub input: Source,
+    /// The layer producing `input` (`None`: the public input).
+    pub from: Option<usize>,
+    /// The input is a transpose of `input`'s table ([`super::view`]).
+    pub in_view: Option<VarMap>,
     pub output: Source,
     pub layout: Layout,
     /// The function, i.e. the public table `(v, f(v))`.
@@ -109,10 +134,36 @@ pub(crate) struct PointwiseLayer {
     pub multiplicities: Slot,
 }
 
+/// A proved residual Add: the lookup `(x_a, x_b, y) ∈ {(a, b, f(a, b))}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AddLayer {
+    /// Index into the key's stages.
+    pub stage: usize,
+    pub inputs: [Source; 2],
+    pub output: Source,
+    /// Both operands' and the output's layout.
+    pub layout: Layout,
+    /// Multiplicities of the 2^16-row pair table.
+    pub multiplicities: Slot,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Layer {
     Requant(Box<RequantLayer>),
     Pointwise(PointwiseLayer),
+    Add(AddLayer),
+}
+
+impl Layer {
+    /// Where the layer's output lies.
+    #[cfg(feature = "prover")]
+    pub fn output(&self) -> Source {
+        match self {
+            Layer::Requant(l) => l.output,
+            Layer::Pointwise(r) => r.output,
+            Layer::Add(a) => a.output,
+        }
+    }
 }
 
 /// The circuit of one statement shape (see the module docs).
@@ -134,7 +185,8 @@ pub(crate) fn stage_limbs(stage: &Stage) -> usize {
         Stage::Linear(l) => l.limbs(),
         Stage::Conv(c) => c.channels.limbs(),
         Stage::AvgPool(p) => p.limbs(),
-        Stage::Relu | Stage::Lut(_) | Stage::Reshape(_) | Stage::Flatten(_) => 0,
+        Stage::MatMul(m) => m.limbs(),
+        Stage::Relu | Stage::Lut(_) | Stage::Reshape(_) | Stage::Flatten(_) | Stage::Transpose(_) | Stage::Add(_) => 0,
     }
 }
 
@@ -142,7 +194,7 @@ impl Circuit {
     /// The circuit for inputs of shape `input_shape` under `vk`.
     pub fn new(vk: &VerifyingKey, input_shape: &[usize]) -> Result<Self, StatementError> {
         check_input_shape(&vk.input, input_shape)?;
-        let (protos, output_shape) = walk(&vk.stages, input_shape)?;
+        let (protos, output_shape) = walk(&vk.stages, &vk.operands, input_shape)?;
         let model = model_layout(&vk.stages)?;
         Self::place(protos, output_shape, &vk.stages, model)
     }
@@ -172,10 +224,14 @@ impl Circuit {
             }
             match p {
                 Proto::Requant { kind, .. } => {
-                    let channels = if *kind == Kind::Pool { 0 } else { out.channel_vars().1 };
+                    let channels = match kind {
+                        Kind::Pool | Kind::MatMul => 0,
+                        Kind::Linear | Kind::Conv | Kind::GroupedConv => out.channel_vars().1,
+                    };
                     logs.extend([out.vars(), out.vars(), channels + VALUE_VARS]);
                 }
                 Proto::Pointwise { stage, .. } => logs.push(PointTable::of(&stages[*stage]).table_vars()),
+                Proto::Add { .. } => logs.push(PAIR_VARS),
             }
         }
         logs.extend([region_vars, VALUE_VARS]);
@@ -201,8 +257,10 @@ impl Circuit {
                     stage,
                     kind,
                     from,
+                    ref view,
                     input,
                     out,
+                    ref b,
                 } => {
                     let [lower, upper, multiplicities] = [(); 3].map(|_| next.next().expect("slot"));
                     let count = stage_limbs(&stages[stage]);
@@ -210,6 +268,17 @@ impl Circuit {
                         stage,
                         kind,
                         input: source(from, &outputs),
+                        from,
+                        in_view: view.clone(),
+                        operand_b: b.as_ref().map(|b| {
+                            Box::new(MatMulOperand {
+                                source: outputs[b.from],
+                                from: b.from,
+                                view: b.view.clone(),
+                                layout: b.layout,
+                                vars: b.vars,
+                            })
+                        }),
                         output,
                         in_layout: input,
                         out,
@@ -221,12 +290,26 @@ impl Circuit {
                         model: models.next().expect("model slots per requantized stage"),
                     }))
                 }
-                Proto::Pointwise { stage, from, layout } => Layer::Pointwise(PointwiseLayer {
+                Proto::Pointwise {
+                    stage,
+                    from,
+                    ref view,
+                    layout,
+                } => Layer::Pointwise(PointwiseLayer {
                     stage,
                     input: source(from, &outputs),
+                    from,
+                    in_view: view.clone(),
                     output,
                     layout,
                     table: PointTable::of(&stages[stage]),
+                    multiplicities: next.next().expect("slot"),
+                }),
+                Proto::Add { stage, from, layout } => Layer::Add(AddLayer {
+                    stage,
+                    inputs: from.map(|f| source(f, &outputs)),
+                    output,
+                    layout,
                     multiplicities: next.next().expect("slot"),
                 }),
             };

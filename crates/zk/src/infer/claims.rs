@@ -9,13 +9,15 @@
 //! lookup tables are checked at once; claims on thresholds and weights go to
 //! the model commitment.
 
-use super::circuit::{Circuit, PointwiseLayer, RequantLayer, Source};
+use super::circuit::{AddLayer, Circuit, PointwiseLayer, RequantLayer, Source};
 use super::columns::{binary_value, table_channel, table_value};
+use super::key_add::AddKey;
 use super::layout::Layout;
 use super::opening::Claim;
 use super::pointwise::PointTable;
 use super::slots::Slot;
 use super::statement::Statement;
+use super::view::producer_point;
 use crate::error::VerifyError;
 use crate::field::E;
 use crate::logup::LookupClaims;
@@ -77,6 +79,25 @@ impl<'a> ClaimSink<'a> {
         )
     }
 
+    /// A claim on a layer's input, read through the layer's transposed view if it has one.
+    fn viewed(
+        &mut self,
+        source: Source,
+        view: Option<&[usize]>,
+        layout: &Layout,
+        point: &[E],
+        value: E,
+    ) -> Result<(), VerifyError> {
+        match (view, source) {
+            (None, _) => self.source(source, layout, point, value),
+            (Some(map), Source::Witness(slot)) => {
+                self.witness(slot, &producer_point(map, point), value);
+                Ok(())
+            }
+            (Some(_), _) => Err(VerifyError::FinalClaim("circuit: a view of a public tensor")),
+        }
+    }
+
     /// The threshold lookup `(j, y, Lc, Uc) ∈ {(j, v, L_j(v), U_j(v))}` of a requantized layer
     /// (`j` = the channel; a pool has one function, `j ≡ 0`).
     pub fn requant_lookup(&mut self, l: &RequantLayer, c: &LookupClaims) -> Result<(), VerifyError> {
@@ -118,9 +139,25 @@ impl<'a> ClaimSink<'a> {
                 (w[1], w[2])
             }
         };
-        self.source(r.input, &r.layout, &c.witness_point, x)?;
+        self.viewed(r.input, r.in_view.as_deref(), &r.layout, &c.witness_point, x)?;
         self.source(r.output, &r.layout, &c.witness_point, y)?;
         self.witness(r.multiplicities, &c.table_point, c.multiplicity_eval);
+        Ok(())
+    }
+
+    /// The lookup `(x_a, x_b, y) ∈ {(a, b, f(a, b))}` of a residual Add.
+    pub fn add_lookup(&mut self, a: &AddLayer, key: &AddKey, c: &LookupClaims) -> Result<(), VerifyError> {
+        if self.check_public {
+            public(
+                c.table_evals[..] == key.table_evals(&c.table_point)[..],
+                "add lookup: public table",
+            )?;
+        }
+        let w = &c.witness_evals;
+        self.source(a.inputs[0], &a.layout, &c.witness_point, w[0])?;
+        self.source(a.inputs[1], &a.layout, &c.witness_point, w[1])?;
+        self.source(a.output, &a.layout, &c.witness_point, w[2])?;
+        self.witness(a.multiplicities, &c.table_point, c.multiplicity_eval);
         Ok(())
     }
 
@@ -150,7 +187,16 @@ impl<'a> ClaimSink<'a> {
 
     /// A claim on the layer's input table (matmul or window reduction).
     pub fn input(&mut self, l: &RequantLayer, point: &[E], value: E) -> Result<(), VerifyError> {
-        self.source(l.input, &l.in_layout, point, value)
+        self.viewed(l.input, l.in_view.as_deref(), &l.in_layout, point, value)
+    }
+
+    /// A claim on an activation matmul's right operand.
+    pub fn input_b(&mut self, l: &RequantLayer, point: &[E], value: E) -> Result<(), VerifyError> {
+        let b = l
+            .operand_b
+            .as_ref()
+            .ok_or(VerifyError::FinalClaim("circuit: a matmul without its right operand"))?;
+        self.viewed(b.source, b.view.as_deref(), &b.layout, point, value)
     }
 
     /// A claim on the layer's weight matrix in the model commitment.

@@ -10,6 +10,7 @@
 //! Keys are built only by `setup` or [`VerifyingKey::decode`], both of which
 //! run [`VerifyingKey::check`]: a key in hand is always internally consistent.
 
+use super::key_add::{AddKey, check_operands};
 use super::key_cnn::{ConvKey, PoolKey, check_conv, check_pool};
 use super::model_slots::model_layout;
 use super::pointwise::LutKey;
@@ -74,7 +75,8 @@ impl LinearKey {
     }
 }
 
-/// One step of the program, in order; each reads the previous step's value.
+/// One step of the program, in order; which values each step reads is the
+/// key's operand list ([`VerifyingKey::operands`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Stage {
     /// A linear layer (proved).
@@ -89,8 +91,16 @@ pub enum Stage {
     Conv(ConvKey),
     /// An average pool with a constant window count (proved).
     AvgPool(PoolKey),
+    /// A residual addition of two values (proved by lookup; see [`super::key_add`]).
+    Add(AddKey),
     /// A pointwise function by public table (Sigmoid, Tanh, Erf, GELU, …; proved by lookup).
     Lut(LutKey),
+    /// ONNX Transpose (output axis `i` is input axis `perm[i]`): no table of its
+    /// own, its consumer's claims are re-indexed onto its producer ([`super::view`]).
+    Transpose(Vec<u8>),
+    /// `MatMul` of two activations, its operands the two values the operand
+    /// list names (attention; [`super::matmul_act`]).
+    MatMul(super::matmul_act::MatMulKey),
 }
 
 /// Longest tensor name a key records.
@@ -145,6 +155,8 @@ pub struct VerifyingKey {
     pub(crate) input: Vec<InputDim>,
     pub(crate) boundary: Boundary,
     pub(crate) stages: Vec<Stage>,
+    /// Per stage, the values it reads: 0 is the input, `j + 1` stage `j`'s output.
+    pub(crate) operands: Vec<Vec<u32>>,
     pub(crate) model_root: Digest,
     pub(crate) model_vars: usize,
 }
@@ -163,6 +175,12 @@ impl VerifyingKey {
     /// The program's stages.
     pub fn stages(&self) -> &[Stage] {
         &self.stages
+    }
+
+    /// Per stage, the values it reads (0 = the input, `j + 1` = stage `j`'s
+    /// output); the program's output is the last stage's.
+    pub fn operands(&self) -> &[Vec<u32>] {
+        &self.operands
     }
 
     /// The input's declared dimensions.
@@ -220,6 +238,7 @@ impl VerifyingKey {
             return Err(format!("1..={MAX_STAGES} stages required"));
         }
         self.stages.iter().try_for_each(check_stage)?;
+        check_operands(&self.stages, &self.operands)?;
         let layout = model_layout(&self.stages).map_err(|e| e.to_string())?;
         if layout.num_vars != self.model_vars {
             return Err(format!(
@@ -239,8 +258,11 @@ fn check_stage(stage: &Stage) -> Result<(), String> {
             check_linear(&c.channels)
         }
         Stage::AvgPool(p) => check_pool(p),
+        Stage::Add(a) => a.check(),
         Stage::Lut(l) => l.check(),
         Stage::Relu | Stage::Flatten(_) => Ok(()),
+        Stage::Transpose(perm) => super::view::check_perm(perm),
+        Stage::MatMul(m) => m.check(),
         Stage::Reshape(dims) => {
             if dims.len() > super::MAX_RANK || dims.iter().any(|&d| d < -1) {
                 return Err("reshape target: rank ≤ 8, entries ≥ −1".into());

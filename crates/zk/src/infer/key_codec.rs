@@ -1,27 +1,38 @@
 //! Canonical encoding of a [`VerifyingKey`], decoded under explicit limits.
 //!
 //! ```text
-//! magic "VERISZKV" ‖ u32 format version (2) ‖ u8 len ‖ hash name
+//! magic "VERISZKV" ‖ u32 format version (3) ‖ u8 len ‖ hash name
 //! ‖ model id (36) ‖ u32 semantics version ‖ u8 log_inv_rate ‖ u32 queries
 //! ‖ root (32) ‖ u8 model variables
 //! ‖ u8 input rank, per dim: u8 0 ‖ u64 size | u8 1 (symbolic)
 //! ‖ u8 len ‖ input name ‖ u32 M ‖ u8 s ‖ u8 len ‖ output name ‖ u64 output scale (f64 bits)
-//! ‖ u32 stage count, per stage a u8 tag (the exact semantics' op tags):
+//! ‖ u32 stage count, per stage a u8 tag, then one u32 value index per operand
+//!   (0 = the input, j + 1 = stage j's output, j < this stage; Add and MatMul have two,
+//!   every other stage one), then:
 //!     1 Linear:  u32 k ‖ u32 n ‖ u8 relu ‖ u64 acc_bound ‖ n × i64 bias ‖ n × (u32 M ‖ u8 s)
 //!     3 Relu
 //!     4 Reshape: u8 rank ‖ rank × i64
 //!     5 Flatten: i64 axis
 //!     6 Conv:    u32 c_in ‖ u32 group ‖ window ‖ the Linear fields (k = (c_in/group)·kh·kw, n = c_out)
 //!     8 AvgPool: window ‖ u32 M ‖ u8 s
+//!     9 Add:     u32 M_a ‖ u8 s_a ‖ u32 M_b ‖ u8 s_b ‖ u8 relu
 //!    16 Lut:     256 × i8 (entry u ↦ f(u − 128))
+//!    17 Transpose: u8 rank ‖ rank × u8 perm
+//!    18 MatMul:  u32 K ‖ u32 M ‖ u8 s (operands: A, then B)
+//! Tags 1 and 3–8 are the exact semantics' op tags; 9 (Add), 16 (Lut), 17 (Transpose)
+//! and 18 (MatMul of two activations) are this key's own. Any stage may read any
+//! earlier value (the input included) through its operand indices.
 //! window = 10 × u32: kernel [2] ‖ strides [2] ‖ dilations [2] ‖ pads [4] (top, left, bottom, right)
 //! ```
 //! No trailing bytes; every decoded key passes [`VerifyingKey::check`], and
 //! since the layout leaves no freedom, an accepted encoding re-encodes to itself.
 
 use super::key::{Boundary, InputDim, LinearKey, MAX_STAGES, RequantParams, Stage, VerifyingKey};
+use super::key_add::{AddKey, arity};
 use super::key_cnn::{ConvKey, WindowKey, read_pool, write_pool};
+use super::matmul_act::{MatMulKey, TAG_MATMUL};
 use super::pointwise::{LutKey, TAG_LUT};
+use super::view::TAG_TRANSPOSE;
 use crate::codec::{Reader, Writer};
 use crate::error::DecodeError;
 use crate::pcs::PcsParams;
@@ -29,7 +40,7 @@ use crate::pcs::PcsParams;
 /// First bytes of an encoded verifying key.
 pub const VK_MAGIC: &[u8; 8] = b"VERISZKV";
 /// Version of this encoding.
-pub const VK_FORMAT_VERSION: u32 = 2;
+pub const VK_FORMAT_VERSION: u32 = 3;
 
 /// Limits for decoding a verifying key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,8 +93,8 @@ impl VerifyingKey {
         w.bytes(b.output_name.as_bytes());
         w.u64(b.output_scale_bits);
         w.u32(self.stages.len() as u32);
-        for s in &self.stages {
-            write_stage(&mut w, s);
+        for (s, operands) in self.stages.iter().zip(&self.operands) {
+            write_stage(&mut w, s, operands);
         }
         w.finish()
     }
@@ -138,9 +149,12 @@ impl VerifyingKey {
         };
         let count = r.len("stages", MAX_STAGES, 1)?;
         let mut channels = 0usize;
-        let stages = (0..count)
-            .map(|_| read_stage(&mut r, &mut channels, limits.max_channels))
-            .collect::<Result<_, _>>()?;
+        let (mut stages, mut operands) = (Vec::with_capacity(count), Vec::with_capacity(count));
+        for _ in 0..count {
+            let (stage, ops) = read_stage(&mut r, &mut channels, limits.max_channels)?;
+            stages.push(stage);
+            operands.push(ops);
+        }
         r.finish()?;
         let key = Self {
             hash,
@@ -150,6 +164,7 @@ impl VerifyingKey {
             input,
             boundary,
             stages,
+            operands,
             model_root,
             model_vars,
         };
@@ -159,36 +174,69 @@ impl VerifyingKey {
     }
 }
 
-fn write_stage(w: &mut Writer, stage: &Stage) {
+fn stage_tag(stage: &Stage) -> u8 {
     match stage {
-        Stage::Linear(l) => {
-            w.u8(1);
-            write_linear(w, l);
-        }
+        Stage::Linear(_) => 1,
+        Stage::Relu => 3,
+        Stage::Reshape(_) => 4,
+        Stage::Flatten(_) => 5,
+        Stage::Conv(_) => 6,
+        Stage::AvgPool(_) => 8,
+        Stage::Add(_) => 9,
+        Stage::Lut(_) => TAG_LUT,
+        Stage::Transpose(_) => TAG_TRANSPOSE,
+        Stage::MatMul(_) => TAG_MATMUL,
+    }
+}
+
+fn write_requant(w: &mut Writer, r: RequantParams) {
+    w.u32(r.multiplier);
+    w.u8(r.shift);
+}
+
+fn read_requant(r: &mut Reader<'_>) -> Result<RequantParams, DecodeError> {
+    Ok(RequantParams {
+        multiplier: r.u32()?,
+        shift: r.u8()?,
+    })
+}
+
+fn read_flag(r: &mut Reader<'_>, what: &'static str) -> Result<bool, DecodeError> {
+    match r.u8()? {
+        0 => Ok(false),
+        1 => Ok(true),
+        _ => Err(DecodeError::Invalid(what)),
+    }
+}
+
+fn write_stage(w: &mut Writer, stage: &Stage, operands: &[u32]) {
+    w.u8(stage_tag(stage));
+    operands.iter().for_each(|&v| w.u32(v));
+    match stage {
+        Stage::Linear(l) => write_linear(w, l),
         Stage::Conv(c) => {
-            w.u8(6);
             w.u32(c.c_in);
             w.u32(c.group);
             c.window.write(w);
             write_linear(w, &c.channels);
         }
-        Stage::AvgPool(p) => {
-            w.u8(8);
-            write_pool(w, p);
+        Stage::AvgPool(p) => write_pool(w, p),
+        Stage::Add(a) => {
+            write_requant(w, a.requant_a);
+            write_requant(w, a.requant_b);
+            w.u8(u8::from(a.relu));
         }
-        Stage::Lut(l) => {
-            w.u8(TAG_LUT);
-            l.write(w);
-        }
-        Stage::Relu => w.u8(3),
+        Stage::Lut(l) => l.write(w),
+        Stage::Relu => {}
         Stage::Reshape(dims) => {
-            w.u8(4);
             w.u8(dims.len() as u8);
             dims.iter().for_each(|&d| w.i64(d));
         }
-        Stage::Flatten(axis) => {
-            w.u8(5);
-            w.i64(*axis);
+        Stage::Flatten(axis) => w.i64(*axis),
+        Stage::MatMul(m) => m.write(w),
+        Stage::Transpose(perm) => {
+            w.u8(perm.len() as u8);
+            perm.iter().for_each(|&p| w.u8(p));
         }
     }
 }
@@ -204,10 +252,7 @@ fn write_linear(w: &mut Writer, l: &LinearKey) {
     w.u8(u8::from(l.relu));
     w.u64(l.acc_bound);
     l.bias.iter().for_each(|&b| w.i64(b));
-    for r in &l.requant {
-        w.u32(r.multiplier);
-        w.u8(r.shift);
-    }
+    l.requant.iter().for_each(|&r| write_requant(w, r));
 }
 
 fn read_dim(r: &mut Reader<'_>) -> Result<InputDim, DecodeError> {
@@ -218,8 +263,23 @@ fn read_dim(r: &mut Reader<'_>) -> Result<InputDim, DecodeError> {
     }
 }
 
-fn read_stage(r: &mut Reader<'_>, channels: &mut usize, max_channels: usize) -> Result<Stage, DecodeError> {
-    match r.u8()? {
+/// One stage and its operands (their count follows from the tag; their range is checked by the key).
+fn read_stage(r: &mut Reader<'_>, channels: &mut usize, max_channels: usize) -> Result<(Stage, Vec<u32>), DecodeError> {
+    let tag = r.u8()?;
+    let count = if matches!(tag, 9 | TAG_MATMUL) { 2 } else { 1 };
+    let operands = (0..count).map(|_| r.u32()).collect::<Result<Vec<_>, _>>()?;
+    let stage = read_stage_body(r, tag, channels, max_channels)?;
+    debug_assert_eq!(arity(&stage), operands.len());
+    Ok((stage, operands))
+}
+
+fn read_stage_body(
+    r: &mut Reader<'_>,
+    tag: u8,
+    channels: &mut usize,
+    max_channels: usize,
+) -> Result<Stage, DecodeError> {
+    match tag {
         1 => Ok(Stage::Linear(read_linear(r, channels, max_channels)?)),
         6 => {
             let (c_in, group) = (r.u32()?, r.u32()?);
@@ -243,6 +303,19 @@ fn read_stage(r: &mut Reader<'_>, channels: &mut usize, max_channels: usize) -> 
             Ok(Stage::Reshape((0..rank).map(|_| r.i64()).collect::<Result<_, _>>()?))
         }
         5 => Ok(Stage::Flatten(r.i64()?)),
+        9 => Ok(Stage::Add(AddKey {
+            requant_a: read_requant(r)?,
+            requant_b: read_requant(r)?,
+            relu: read_flag(r, "add relu flag")?,
+        })),
+        TAG_TRANSPOSE => {
+            let rank = usize::from(r.u8()?);
+            if rank > super::MAX_RANK {
+                return Err(DecodeError::Invalid("transpose rank above 8"));
+            }
+            Ok(Stage::Transpose((0..rank).map(|_| r.u8()).collect::<Result<_, _>>()?))
+        }
+        TAG_MATMUL => Ok(Stage::MatMul(MatMulKey::read(r)?)),
         _ => Err(DecodeError::Invalid("stage tag")),
     }
 }
@@ -250,11 +323,7 @@ fn read_stage(r: &mut Reader<'_>, channels: &mut usize, max_channels: usize) -> 
 fn read_linear(r: &mut Reader<'_>, channels: &mut usize, max_channels: usize) -> Result<LinearKey, DecodeError> {
     let k = r.u32()?;
     let n = r.u32()?;
-    let relu = match r.u8()? {
-        0 => false,
-        1 => true,
-        _ => return Err(DecodeError::Invalid("relu flag")),
-    };
+    let relu = read_flag(r, "relu flag")?;
     let acc_bound = r.u64()?;
     *channels = channels.saturating_add(n as usize);
     if *channels > max_channels {
@@ -269,14 +338,7 @@ fn read_linear(r: &mut Reader<'_>, channels: &mut usize, max_channels: usize) ->
         return Err(DecodeError::Truncated);
     }
     let bias = (0..n).map(|_| r.i64()).collect::<Result<_, _>>()?;
-    let requant = (0..n)
-        .map(|_| {
-            Ok(RequantParams {
-                multiplier: r.u32()?,
-                shift: r.u8()?,
-            })
-        })
-        .collect::<Result<_, DecodeError>>()?;
+    let requant = (0..n).map(|_| read_requant(r)).collect::<Result<_, _>>()?;
     Ok(LinearKey {
         k,
         n,

@@ -8,9 +8,14 @@
 //! strides, dilations and pads; with or without fused ReLU),
 //! `AveragePool` with a constant window count, `GlobalAveragePool` (as the
 //! whole-plane average pool), `Relu`, `Lut` (the engine's tabulated Sigmoid,
-//! Tanh, Erf, GELU, by one lookup into the public table, [`pointwise`]), `Reshape` and
-//! `Flatten`, with one input and one output; anything else is refused at
-//! setup with a typed "not yet provable" error.
+//! Tanh, Erf, GELU, by one lookup into the public table, [`pointwise`]), `Reshape`,
+//! `Flatten`, `Transpose` (a re-indexing of claims when the moved axes are
+//! powers of two), the `MatMul` of two earlier activations ([`matmul_act`])
+//! and the residual `Add` (two operands of one shape, each rescaled, §9.10),
+//! wired as a graph: every stage names the values it reads (the input or any
+//! earlier stage's output; a value may feed several layers), with one input
+//! and one output. Anything else is refused at setup with a typed "not yet
+//! provable" error.
 //!
 //! **Arithmetization.** Each value between layers is a `rows × cols` matrix
 //! zero-padded to powers of two. For a linear layer with accumulators
@@ -39,19 +44,23 @@
 //! |---|---|
 //! | [`key`] | the verifying key (public model key) and its stages |
 //! | [`key_cnn`] | the Conv and AveragePool stages and their windows |
+//! | [`key_add`] | the residual Add stage and the value graph's invariants |
+//! | [`pointwise`] | pointwise layers (ReLU, `Lut`) and their public tables |
 //! | [`statement`] | model id, quantized input and output |
 //! | [`proof`] | the proof object and its canonical encoding |
 //! | [`verify`](mod@verify) | the verifier (no prover, no engine) |
-//! | `setup`, `witness`, `prove` | key generation and proving (feature `prover`) |
+//! | `setup`, `witness`, `prove`, `profile` | key generation, proving, time per proving phase (feature `prover`) |
 
 mod circuit;
 mod claims;
 mod columns;
 pub mod error;
 pub mod key;
+pub mod key_add;
 pub mod key_cnn;
 mod key_codec;
 mod layout;
+pub mod matmul_act;
 mod model_slots;
 mod opening;
 pub mod pointwise;
@@ -60,16 +69,22 @@ mod shape;
 mod slots;
 pub mod statement;
 pub mod verify;
+mod view;
 mod walk;
+mod walk_matmul;
 mod window;
 mod window_grouped;
 
+#[cfg(feature = "prover")]
+pub mod profile;
 #[cfg(feature = "prover")]
 pub mod prove;
 #[cfg(feature = "prover")]
 pub mod setup;
 #[cfg(feature = "prover")]
 mod setup_cnn;
+#[cfg(feature = "prover")]
+mod setup_matmul;
 #[cfg(feature = "prover")]
 mod tables;
 #[cfg(feature = "prover")]
@@ -78,10 +93,13 @@ mod window_prover;
 pub mod witness;
 #[cfg(feature = "prover")]
 mod witness_acc;
+#[cfg(feature = "prover")]
+mod witness_lookup;
 
 pub use circuit::MAX_WITNESS_VARS;
 pub use error::{InferVerifyError, StatementError};
 pub use key::{Boundary, InputDim, LinearKey, MAX_TENSOR_NAME, RequantParams, Stage, VerifyingKey};
+pub use key_add::AddKey;
 pub use key_cnn::{ConvKey, PoolKey, WindowKey};
 pub use key_codec::{VK_FORMAT_VERSION, VK_MAGIC, VkLimits};
 pub use pointwise::LutKey;

@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | Linear `k → n` | `2^nv × 2^kv`, entry `(j, p)` | `2^nv · 256` each |
 //! | Conv `c_in → n`, `kh × kw`, `g` groups | `2^nv × 2^(cv+iv+jv)`, entry `(m, (c, i, j))`, `c < c_in/g`, each kernel axis padded on its own | `2^nv · 256` each |
-//! | AvgPool | — | `256` each (one function for every element) |
+//! | AvgPool, activation MatMul | — | `256` each (one function for every element) |
 
 use super::VALUE_VARS;
 use super::circuit::ceil_log2;
@@ -53,8 +53,10 @@ fn stage_logs(stage: &Stage) -> Option<(Option<usize>, usize)> {
             let nv = ceil_log2(c.channels.n as usize);
             Some((Some(nv + kernel_vars(c).iter().sum::<usize>()), nv))
         }
-        Stage::AvgPool(_) => Some((None, 0)),
-        Stage::Relu | Stage::Lut(_) | Stage::Reshape(_) | Stage::Flatten(_) => None,
+        Stage::AvgPool(_) | Stage::MatMul(_) => Some((None, 0)),
+        Stage::Relu | Stage::Lut(_) | Stage::Reshape(_) | Stage::Flatten(_) | Stage::Transpose(_) | Stage::Add(_) => {
+            None
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 //! magic "VERISZKP" ‖ u32 format version (1)
 //! ‖ witness commitment root (32)
 //! ‖ one LogUp proof per layer (in order), then the range LogUp proof
-//! ‖ per requantized layer (Linear, Conv, AvgPool): relation evaluations (2 + 2·limbs E)
+//! ‖ per requantized layer (Linear, Conv, AvgPool, activation MatMul): relation evaluations (2 + 2·limbs E)
 //!   ‖ per reduction step ([`super::window`]): sumcheck (vars·(degree + 1) E) ‖ its evaluations
 //! ‖ batched opening of the witness commitment ‖ batched opening of the model commitment
 //! ```
@@ -15,6 +15,7 @@
 use super::InferVerifyError;
 use super::circuit::{Circuit, Layer};
 use super::key::VerifyingKey;
+use super::key_add::PAIR_VARS;
 use super::opening::BatchProof;
 use super::statement::Statement;
 use super::window::step_shapes;
@@ -75,6 +76,11 @@ pub(crate) fn lookup_shapes(circuit: &Circuit) -> Vec<LookupShape> {
                 witness_vars: r.layout.vars(),
                 table_vars: r.table.table_vars(),
                 columns: r.table.columns(),
+            },
+            Layer::Add(a) => LookupShape {
+                witness_vars: a.layout.vars(),
+                table_vars: PAIR_VARS,
+                columns: 3,
             },
         })
         .collect();

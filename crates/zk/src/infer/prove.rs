@@ -1,6 +1,8 @@
 //! The inference prover: runs the exact engine with a trace observer, builds
 //! the witness, and proves it in the verifier's transcript order.
 
+use std::time::Instant;
+
 use thiserror::Error;
 use veris_core::TensorMap;
 use veris_engine::exact::{ExactError, ExactModel, ExactOutputs};
@@ -8,12 +10,17 @@ use veris_engine::exact::{ExactError, ExactModel, ExactOutputs};
 use super::circuit::{Layer, RequantLayer};
 use super::claims::ClaimSink;
 use super::error::StatementError;
+use super::key::Stage;
+use super::key_add::PAIR_VARS;
+use super::matmul_act::prover::prove_matmul;
 use super::opening::prover::prove_batch;
 use super::pointwise::PointTable;
+use super::profile::ProveProfile;
 use super::proof::{LayerProof, Proof};
 use super::setup::ProverKey;
 use super::statement::{QuantTensor, Statement};
 use super::verify::{recombine, requant_layers, start_transcript};
+use super::walk::Kind;
 use super::window::bias_term;
 use super::window_prover::prove_reduction;
 use super::witness::{LayerWitness, Recorder, RequantWitness, Witness, channel_of};
@@ -109,10 +116,35 @@ fn to_f_u(v: &[u64]) -> Vec<F> {
 /// Proves `witness` as it stands. Never checks it: an altered witness yields
 /// a proof the verifier rejects (what the malicious-prover tests rely on).
 pub fn prove_witness<H: Hasher>(pk: &ProverKey<H>, witness: &Witness) -> Result<Proof, ProveError> {
+    prove_witness_profiled(pk, witness).map(|(proof, _)| proof)
+}
+
+/// The phase of a requantized layer's lookup or reduction.
+fn requant_phase(kind: Kind, lookup: bool) -> &'static str {
+    match (kind, lookup) {
+        (Kind::Linear, true) => "lookup: linear thresholds",
+        (Kind::Conv | Kind::GroupedConv, true) => "lookup: conv thresholds",
+        (Kind::Pool, true) => "lookup: pool thresholds",
+        (Kind::MatMul, true) => "lookup: activation matmul thresholds",
+        (Kind::Linear, false) => "sumcheck: matmul",
+        (Kind::Conv | Kind::GroupedConv, false) => "sumcheck: conv",
+        (Kind::Pool, false) => "sumcheck: pool",
+        (Kind::MatMul, false) => "sumcheck: activation matmul",
+    }
+}
+
+/// [`prove_witness`], with the wall time of each phase.
+pub fn prove_witness_profiled<H: Hasher>(
+    pk: &ProverKey<H>,
+    witness: &Witness,
+) -> Result<(Proof, ProveProfile), ProveError> {
+    let mut profile = ProveProfile::default();
+    let mut lap = Instant::now();
     let circuit = &witness.circuit;
     let mut t = start_transcript::<H>(&pk.vk, &witness.statement);
     let big = pack(witness);
     let (commitment, data) = commit::<H>(std::slice::from_ref(&big), pk.vk.params)?;
+    lap = profile.lap("commitment: witness", lap);
     t.absorb_digest(b"inference/witness-commitment", &commitment.root);
     let roots = [commitment.root];
     let mut sink = ClaimSink::new(&witness.statement, false);
@@ -150,6 +182,21 @@ pub fn prove_witness<H: Hasher>(pk: &ProverKey<H>, witness: &Witness) -> Result<
                 let table = p.table.table().iter().map(|c| to_f(c)).collect();
                 (columns, table, to_f_u(&w.multiplicities))
             }
+            (Layer::Add(a), None) => {
+                let (LayerWitness::Add(w), Some(Stage::Add(key))) = (lw, pk.vk.stages.get(a.stage)) else {
+                    return Err(shape_error("witness layers do not follow the circuit"));
+                };
+                let values: Vec<F> = (0..256).map(|u| F::from_i64(u + QMIN)).collect();
+                let a_col = (0..1usize << PAIR_VARS).map(|i| values[i >> 8]).collect();
+                let b_col = (0..1usize << PAIR_VARS).map(|i| values[i & 255]).collect();
+                let [xa, xb] = witness.add_inputs(i);
+                let columns = vec![to_f(&xa), to_f(&xb), to_f(&w.output)];
+                (
+                    columns,
+                    vec![a_col, b_col, key.output_column()],
+                    to_f_u(&w.multiplicities),
+                )
+            }
             _ => return Err(shape_error("witness layers do not follow the circuit")),
         };
         let lw = LookupWitness {
@@ -161,9 +208,19 @@ pub fn prove_witness<H: Hasher>(pk: &ProverKey<H>, witness: &Witness) -> Result<
         match layer {
             Layer::Requant(l) => sink.requant_lookup(l, &claims),
             Layer::Pointwise(r) => sink.pointwise_lookup(r, &claims),
+            Layer::Add(a) => match pk.vk.stages.get(a.stage) {
+                Some(Stage::Add(key)) => sink.add_lookup(a, key, &claims),
+                _ => return Err(shape_error("circuit and key disagree")),
+            },
         }
         .expect("the prover's sink checks nothing");
         lookups.push(proof);
+        let phase = match layer {
+            Layer::Requant(l) => requant_phase(l.kind, true),
+            Layer::Pointwise(_) => "lookup: relu and lut",
+            Layer::Add(_) => "lookup: add",
+        };
+        lap = profile.lap(phase, lap);
     }
     let region = vec![big[circuit.range_region.range()].to_vec()];
     let range_table = vec![(0..256u64).map(F::new).collect()];
@@ -177,6 +234,7 @@ pub fn prove_witness<H: Hasher>(pk: &ProverKey<H>, witness: &Witness) -> Result<
     sink.range_lookup(circuit, &claims)
         .expect("the prover's sink checks nothing");
     lookups.push(proof);
+    lap = profile.lap("lookup: range", lap);
 
     let mut requant = Vec::new();
     let requant_witnesses = witness
@@ -185,9 +243,12 @@ pub fn prove_witness<H: Hasher>(pk: &ProverKey<H>, witness: &Witness) -> Result<
         .enumerate()
         .filter_map(|(i, w)| w.requant().map(|w| (i, w)));
     for (l, (i, w)) in requant_layers(circuit).into_iter().zip(requant_witnesses) {
-        requant.push(prove_requant(&mut t, &mut sink, pk, l, w, &witness.layer_input(i))?);
+        let operands = (witness.layer_input(i), witness.layer_input_b(i));
+        requant.push(prove_requant(&mut t, &mut sink, pk, l, w, operands)?);
+        lap = profile.lap(requant_phase(l.kind, false), lap);
     }
     let witness_opening = prove_batch(&mut t, b"witness", &commitment, &data, &big, &sink.witness)?;
+    lap = profile.lap("opening: witness", lap);
     let model_opening = prove_batch(
         &mut t,
         b"model",
@@ -196,13 +257,15 @@ pub fn prove_witness<H: Hasher>(pk: &ProverKey<H>, witness: &Witness) -> Result<
         &pk.model_poly,
         &sink.model,
     )?;
-    Ok(Proof {
+    profile.lap("opening: model", lap);
+    let proof = Proof {
         witness_root: commitment.root,
         lookups,
         requant,
         witness_opening,
         model_opening,
-    })
+    };
+    Ok((proof, profile))
 }
 
 fn shape_error(detail: &str) -> ProveError {
@@ -246,6 +309,13 @@ fn pack(w: &Witness) -> Vec<F> {
                 }
                 put(r.multiplicities, to_f_u(&rw.multiplicities));
             }
+            (Layer::Add(a), None) => {
+                let LayerWitness::Add(aw) = lw else { continue };
+                if let super::circuit::Source::Witness(s) = a.output {
+                    put(s, to_f(&aw.output));
+                }
+                put(a.multiplicities, to_f_u(&aw.multiplicities));
+            }
             _ => {}
         }
     }
@@ -259,7 +329,7 @@ fn prove_requant<H: Hasher>(
     pk: &ProverKey<H>,
     l: &RequantLayer,
     w: &RequantWitness,
-    x: &[i64],
+    (x, b): (Vec<i64>, Option<Vec<i64>>),
 ) -> Result<LayerProof, ProveError> {
     let stage = &pk.vk.stages[l.stage];
     let r = t.challenge_exts(b"inference/layer-point", l.out.vars());
@@ -270,6 +340,9 @@ fn prove_requant<H: Hasher>(
     let limbs = l.e_limbs.len();
     let acc = relation[0] + recombine(&relation[2..2 + limbs]);
     let target = acc - bias_term(stage, l, &r);
-    let steps = prove_reduction(t, sink, stage, l, &r, target, x, &w.weights)?;
+    let steps = match (&l.operand_b, b) {
+        (Some(operand), Some(b)) => vec![prove_matmul(t, sink, l, operand.vars, &r, target, &x, &b)?],
+        _ => prove_reduction(t, sink, stage, l, &r, target, &x, &w.weights)?,
+    };
     Ok(LayerProof { relation, steps })
 }

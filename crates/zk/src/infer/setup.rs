@@ -12,9 +12,12 @@ use veris_engine::exact::{Bits, ExactModel, ExactOp, Linear, Requant};
 use super::circuit::Circuit;
 use super::error::StatementError;
 use super::key::{Boundary, InputDim, LinearKey, RequantParams, Stage, VerifyingKey};
+use super::key_add::{AddKey, arity};
+use super::matmul_act::prover::matmul_tables;
 use super::model_slots::model_layout;
 use super::pointwise::LutKey;
 use super::setup_cnn::{conv_key, global_pool_key, pool_key};
+use super::setup_matmul::matmul_key;
 use super::tables::{RequantTables, conv_tables, linear_tables, pool_tables};
 use super::{MAX_ACC_BOUND, SEMANTICS_VERSION};
 use crate::error::ProverError;
@@ -66,7 +69,7 @@ impl<H: Hasher> ProverKey<H> {
 
 /// Derives both keys from `model`; refuses programs v1 cannot prove.
 pub fn setup<H: Hasher>(model: &ExactModel, params: PcsParams) -> Result<(ProverKey<H>, VerifyingKey), SetupError> {
-    let stages = stages_of(model)?;
+    let (stages, operands) = stages_of(model)?;
     let layout = model_layout(&stages)?;
     let mut poly = vec![F::ZERO; 1 << layout.num_vars];
     let mut tables = Vec::new();
@@ -77,6 +80,7 @@ pub fn setup<H: Hasher>(model: &ExactModel, params: PcsParams) -> Result<(Prover
             (ExactOp::Conv(c), Stage::Conv(key)) => conv_tables(c, key),
             (ExactOp::AvgPool(p), Stage::AvgPool(key)) => pool_tables(p.requant, key),
             (ExactOp::GlobalAvgPool(p), Stage::AvgPool(key)) => pool_tables(p.requant, key),
+            (ExactOp::BatchMatMul(_), Stage::MatMul(key)) => matmul_tables(key),
             _ => continue,
         };
         let s = slots.next().expect("model slots per requantized stage");
@@ -109,6 +113,7 @@ pub fn setup<H: Hasher>(model: &ExactModel, params: PcsParams) -> Result<(Prover
             .collect(),
         boundary: boundary_of(model)?,
         stages,
+        operands,
         model_root: model_commitment.root,
         model_vars: layout.num_vars,
     };
@@ -133,8 +138,8 @@ pub fn setup<H: Hasher>(model: &ExactModel, params: PcsParams) -> Result<(Prover
     Ok((pk, vk))
 }
 
-/// The program as a chain of stages, or why it is not one v1 can prove.
-fn stages_of(model: &ExactModel) -> Result<Vec<Stage>, SetupError> {
+/// The program as stages and the values each reads, or why v1 cannot prove it.
+fn stages_of(model: &ExactModel) -> Result<(Vec<Stage>, Vec<Vec<u32>>), SetupError> {
     let refuse = |what: String| Err(SetupError::NotYetProvable(what));
     if model.bits() != Bits::B8 {
         return refuse("16-bit models (the threshold tables would have 2^16 rows per channel)".into());
@@ -142,34 +147,60 @@ fn stages_of(model: &ExactModel) -> Result<Vec<Stage>, SetupError> {
     if model.inputs().len() != 1 || model.outputs().len() != 1 {
         return refuse("models with several inputs or outputs".into());
     }
+    // Engine values: input 0, constants 1..=C, op i at base + i; key values: input 0, stage i at i + 1.
     let base = (model.inputs().len() + model.consts().len()) as u32;
-    let mut current = 0u32;
+    let key_value = |i: usize, v: u32| -> Result<u32, SetupError> {
+        match v {
+            0 => Ok(0),
+            v if v >= base => Ok(v - base + 1),
+            _ => Err(SetupError::NotYetProvable(format!("op {i} reads a constant tensor"))),
+        }
+    };
     let mut stages = Vec::with_capacity(model.ops().len());
+    let mut operands = Vec::with_capacity(model.ops().len());
     let mut shapes = None;
     for (i, op) in model.ops().iter().enumerate() {
-        if op.operands() != [current] {
-            return refuse(format!(
-                "op {i} ({}) does not read the previous op's output only",
-                op.name()
-            ));
-        }
-        stages.push(match op {
+        let reads = op.operands();
+        let stage = match op {
             ExactOp::Linear(l) => Stage::Linear(linear_key(i, l)?),
             ExactOp::Relu { .. } => Stage::Relu,
             ExactOp::Lut(l) => Stage::Lut(LutKey { table: l.table.clone() }),
             ExactOp::Reshape { shape, .. } => Stage::Reshape(shape.clone()),
             ExactOp::Flatten { axis, .. } => Stage::Flatten(*axis),
+            ExactOp::Transpose(t) => Stage::Transpose(t.perm.clone()),
+            ExactOp::BatchMatMul(m) => Stage::MatMul(matmul_key(model, i, m, &mut shapes)?),
             ExactOp::Conv(c) => Stage::Conv(conv_key(i, c)?),
             ExactOp::AvgPool(p) => Stage::AvgPool(pool_key(p)?),
             ExactOp::GlobalAvgPool(p) => Stage::AvgPool(global_pool_key(model, i, p, &mut shapes)?),
+            ExactOp::Add {
+                requant_a,
+                requant_b,
+                relu,
+                ..
+            } => Stage::Add(AddKey {
+                requant_a: requant_params(*requant_a),
+                requant_b: requant_params(*requant_b),
+                relu: *relu,
+            }),
             other => return refuse(format!("op {i} ({})", other.name())),
-        });
-        current = base + i as u32;
+        };
+        if reads.len() != arity(&stage) {
+            return refuse(format!("op {i} ({}) reads {} values", op.name(), reads.len()));
+        }
+        operands.push(reads.iter().map(|&v| key_value(i, v)).collect::<Result<_, _>>()?);
+        stages.push(stage);
     }
-    if model.outputs()[0].value != current {
+    if model.outputs()[0].value != base + stages.len() as u32 - 1 {
         return refuse("the output is not the last op's value".into());
     }
-    Ok(stages)
+    Ok((stages, operands))
+}
+
+fn requant_params(r: Requant) -> RequantParams {
+    RequantParams {
+        multiplier: r.multiplier,
+        shift: r.shift,
+    }
 }
 
 /// The float boundary of a one-input, one-output model (checked by `stages_of`).
@@ -221,12 +252,6 @@ pub(crate) fn channel_key(
         relu,
         acc_bound: bound as u64,
         bias: bias.to_vec(),
-        requant: requant
-            .iter()
-            .map(|r| RequantParams {
-                multiplier: r.multiplier,
-                shift: r.shift,
-            })
-            .collect(),
+        requant: requant.iter().copied().map(requant_params).collect(),
     })
 }

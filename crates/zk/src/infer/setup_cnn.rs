@@ -53,7 +53,7 @@ fn window_key(w: &veris_engine::exact::window::Window2d) -> WindowKey {
 }
 
 /// The input shape of every op on a zero input whose symbolic dimensions are 1.
-fn probe_shapes(model: &ExactModel) -> Result<Vec<Vec<usize>>, SetupError> {
+pub(crate) fn probe_shapes(model: &ExactModel) -> Result<Vec<Vec<usize>>, SetupError> {
     let refuse = |what: String| SetupError::NotYetProvable(format!("GlobalAveragePool: {what}"));
     let spec = &model.inputs()[0].spec;
     if spec.shape.iter().skip(1).any(|d| matches!(d, Dim::Symbol(_))) {

@@ -120,6 +120,10 @@ fn run<H: Hasher>(
         match circuit.layers.get(i) {
             Some(Layer::Requant(l)) => sink.requant_lookup(l, &claims)?,
             Some(Layer::Pointwise(r)) => sink.pointwise_lookup(r, &claims)?,
+            Some(Layer::Add(a)) => match vk.stages.get(a.stage) {
+                Some(Stage::Add(key)) => sink.add_lookup(a, key, &claims)?,
+                _ => return Err(VerifyError::FinalClaim("circuit and key disagree")),
+            },
             None => sink.range_lookup(circuit, &claims)?,
         }
     }

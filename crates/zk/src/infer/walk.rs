@@ -1,6 +1,9 @@
 //! The shape walk: applies every stage's shape rule to the statement's input
 //! shape and decides which layers are proved, with which layouts, reading
 //! which value. Witness slots are placed afterwards ([`super::circuit`]).
+//! The program is a graph: each stage reads the values the key's operand
+//! list names, so a value may have several consumers (each of them makes its
+//! own claims on the producer's committed table, all opened together).
 //!
 //! Layouts: a Linear layer reads and writes matrices (`rows × k → rows × n`);
 //! Conv and AvgPool read and write NCHW grids. A value keeps its producer's
@@ -14,6 +17,8 @@ use super::key::{InputDim, Stage};
 use super::layout::{Grid, Layout};
 use super::shape::{MAX_OP_ELEMENTS, flatten_shape, reshape_target};
 use super::statement::element_count;
+use super::view::VarMap;
+use super::walk_matmul::{OperandB, Value, matmul_proto, read_view, transpose_view};
 
 /// Which reduction proves a requantized layer's accumulators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,21 +31,34 @@ pub(crate) enum Kind {
     GroupedConv,
     /// Window sumcheck with unit taps.
     Pool,
+    /// Activation × activation sumcheck over `(batch, p)` ([`super::matmul_act`]).
+    MatMul,
 }
 
-/// A layer before witness slots are placed.
+/// A layer before witness slots are placed. `view`: the layer reads a
+/// transpose of its producer's table ([`super::view`]).
 pub(crate) enum Proto {
     Requant {
         stage: usize,
         kind: Kind,
         from: Option<usize>,
+        view: Option<VarMap>,
         input: Layout,
         out: Layout,
+        /// The right operand of an activation matmul.
+        b: Option<Box<OperandB>>,
     },
     /// ReLU or a table `Lut`: one lookup of `(x, y)` pairs.
     Pointwise {
         stage: usize,
         from: Option<usize>,
+        view: Option<VarMap>,
+        layout: Layout,
+    },
+    /// A residual Add: both operands and the output share `layout`.
+    Add {
+        stage: usize,
+        from: [Option<usize>; 2],
         layout: Layout,
     },
 }
@@ -49,7 +67,7 @@ impl Proto {
     pub fn out_layout(&self) -> Layout {
         match self {
             Proto::Requant { out, .. } => *out,
-            Proto::Pointwise { layout, .. } => *layout,
+            Proto::Pointwise { layout, .. } | Proto::Add { layout, .. } => *layout,
         }
     }
 }
@@ -73,7 +91,12 @@ pub(crate) fn check_input_shape(dims: &[InputDim], shape: &[usize]) -> Result<()
 /// Whether a value laid out as `have` can be read in layout `want`.
 fn same_table(have: Layout, want: Layout) -> bool {
     match (have, want) {
-        (Layout::Matrix(a), Layout::Matrix(b)) => a.cols == b.cols && a.rows == b.rows,
+        // With power-of-two column counts both tables are the row-major data zero-padded
+        // to `2^⌈log2(rows·cols)⌉` entries, so a reshape between them moves nothing.
+        (Layout::Matrix(a), Layout::Matrix(b)) => {
+            (a.cols == b.cols && a.rows == b.rows)
+                || (a.cols.is_power_of_two() && b.cols.is_power_of_two() && a.rows * a.cols == b.rows * b.cols)
+        }
         (Layout::Grid(g), Layout::Matrix(m)) => {
             let [n, c, h, w] = g.dims;
             m.rows == n && m.cols == c * h * w && h.is_power_of_two() && w.is_power_of_two()
@@ -85,18 +108,32 @@ fn same_table(have: Layout, want: Layout) -> bool {
 
 /// Makes the value `current` readable as `want`: pointwise layers applied
 /// (directly or through other pointwise layers) to the public input take their consumer's layout
-/// (the verifier evaluates the input in any layout); anything else must
-/// already lie in a compatible layout.
-fn connect(protos: &mut [Proto], current: Option<usize>, want: Layout, stage: usize) -> Result<(), StatementError> {
+/// (the verifier evaluates the input in any layout) while this consumer is
+/// their first; anything else must already lie in a compatible layout.
+/// `readers[j]` counts the consumers of proto `j` so far (this one included on return).
+fn connect(
+    protos: &mut [Proto],
+    readers: &mut [usize],
+    current: Option<usize>,
+    want: Layout,
+    stage: usize,
+) -> Result<(), StatementError> {
     let Some(last) = current else { return Ok(()) };
     let mut chain = vec![last];
     let from_input = loop {
-        match protos[*chain.last().expect("non-empty")] {
+        let j = *chain.last().expect("non-empty");
+        // Only a chain whose every pointwise layer has no other reader may move.
+        let own = if j == last { 0 } else { 1 };
+        if readers[j] != own {
+            break false;
+        }
+        match protos[j] {
             Proto::Pointwise { from: None, .. } => break true,
             Proto::Pointwise { from: Some(i), .. } => chain.push(i),
-            Proto::Requant { .. } => break false,
+            Proto::Requant { .. } | Proto::Add { .. } => break false,
         }
     };
+    readers[last] += 1;
     if from_input {
         for j in chain {
             if let Proto::Pointwise { layout, .. } = &mut protos[j] {
@@ -111,6 +148,19 @@ fn connect(protos: &mut [Proto], current: Option<usize>, want: Layout, stage: us
         )));
     }
     Ok(())
+}
+
+/// The pointwise layers from `last` back to the public input, if `last` is
+/// reached from the input through pointwise layers only.
+pub(crate) fn input_chain(protos: &[Proto], last: usize) -> Option<Vec<usize>> {
+    let mut chain = vec![last];
+    loop {
+        match protos[*chain.last().expect("non-empty")] {
+            Proto::Pointwise { from: None, .. } => return Some(chain),
+            Proto::Pointwise { from: Some(i), .. } => chain.push(i),
+            Proto::Requant { .. } | Proto::Add { .. } => return None,
+        }
+    }
 }
 
 fn nchw(shape: &[usize], stage: usize) -> Result<[usize; 4], StatementError> {
@@ -156,13 +206,28 @@ fn window_out(stage_index: usize, stage: &Stage, shape: &[usize]) -> Result<(Gri
     Ok((input, out))
 }
 
-/// Applies every stage's shape rule; returns the proved layers and the output shape.
-pub(crate) fn walk(stages: &[Stage], input_shape: &[usize]) -> Result<(Vec<Proto>, Vec<usize>), StatementError> {
-    let mut shape = input_shape.to_vec();
+/// Applies every stage's shape rule; returns the proved layers and the output
+/// shape (the last stage's). `operands` is checked by the key.
+pub(crate) fn walk(
+    stages: &[Stage],
+    operands: &[Vec<u32>],
+    input_shape: &[usize],
+) -> Result<(Vec<Proto>, Vec<usize>), StatementError> {
     let mut protos: Vec<Proto> = Vec::new();
-    // The value flowing along the chain: the input (None) or proto j's output.
-    let mut current: Option<usize> = None;
-    for (stage_index, stage) in stages.iter().enumerate() {
+    let mut readers: Vec<usize> = Vec::new();
+    // Value 0 is the input, value `i + 1` stage `i`'s output (a proto's
+    // output, read through `view` when transposes lie between).
+    let mut values: Vec<Value> = vec![Value {
+        from: None,
+        view: None,
+        shape: input_shape.to_vec(),
+    }];
+    for (stage_index, (stage, ops)) in stages.iter().zip(operands).enumerate() {
+        let Value {
+            from: current,
+            mut view,
+            mut shape,
+        } = values[ops[0] as usize].clone();
         let count = element_count(&shape).unwrap_or(usize::MAX);
         let proto = match stage {
             Stage::Linear(l) => {
@@ -175,19 +240,32 @@ pub(crate) fn walk(stages: &[Stage], input_shape: &[usize]) -> Result<(Vec<Proto
                 }
                 let rows = count / k;
                 let input = Layout::Matrix(Dims::new(rows, k));
-                connect(&mut protos, current, input, stage_index)?;
+                let view = match view.take() {
+                    Some(v) => Some(read_view(v, input, stage_index)?),
+                    None => {
+                        connect(&mut protos, &mut readers, current, input, stage_index)?;
+                        None
+                    }
+                };
                 *shape.last_mut().expect("rank ≥ 1") = n;
                 Some(Proto::Requant {
                     stage: stage_index,
                     kind: Kind::Linear,
                     from: current,
+                    view,
                     input,
                     out: Layout::Matrix(Dims::new(rows, n)),
+                    b: None,
                 })
             }
             Stage::Conv(_) | Stage::AvgPool(_) => {
+                if view.is_some() {
+                    return Err(StatementError::NotYetProvable(format!(
+                        "stage {stage_index}: a window op reading a transpose"
+                    )));
+                }
                 let (input, out) = window_out(stage_index, stage, &shape)?;
-                connect(&mut protos, current, Layout::Grid(input), stage_index)?;
+                connect(&mut protos, &mut readers, current, Layout::Grid(input), stage_index)?;
                 shape = out.dims.to_vec();
                 let kind = match stage {
                     Stage::Conv(c) if c.group > 1 => Kind::GroupedConv,
@@ -198,23 +276,69 @@ pub(crate) fn walk(stages: &[Stage], input_shape: &[usize]) -> Result<(Vec<Proto
                     stage: stage_index,
                     kind,
                     from: current,
+                    view: None,
                     input: Layout::Grid(input),
                     out: Layout::Grid(out),
+                    b: None,
                 })
             }
             Stage::Relu | Stage::Lut(_) => {
-                let layout = match current {
-                    Some(j) => protos[j].out_layout(),
-                    None => {
+                let (layout, view) = match view.take() {
+                    Some(v) => {
                         let last = shape.last().copied().unwrap_or(1);
-                        Layout::Matrix(Dims::new(count / last, last))
+                        let row_major = Layout::Matrix(Dims::new(count / last.max(1), last));
+                        (row_major, Some(read_view(v, row_major, stage_index)?))
                     }
+                    None => (value_layout(&protos, current, &shape), None),
                 };
+                if let Some(j) = current {
+                    readers[j] += 1;
+                }
                 Some(Proto::Pointwise {
                     stage: stage_index,
                     from: current,
+                    view,
                     layout,
                 })
+            }
+            Stage::Add(_) => {
+                let other = values[ops[1] as usize].clone();
+                if view.is_some() || other.view.is_some() {
+                    return Err(StatementError::NotYetProvable(format!(
+                        "stage {stage_index}: an Add reading a transpose"
+                    )));
+                }
+                if other.shape != shape {
+                    return Err(StatementError::NotYetProvable(format!(
+                        "stage {stage_index}: Add of shapes {shape:?} and {:?} (broadcasting)",
+                        other.shape
+                    )));
+                }
+                // The operands' common layout: a proved producer's, else the default.
+                let anchor = [current, other.from]
+                    .into_iter()
+                    .flatten()
+                    .find(|&j| input_chain(&protos, j).is_none());
+                let layout = value_layout(&protos, anchor, &shape);
+                connect(&mut protos, &mut readers, current, layout, stage_index)?;
+                connect(&mut protos, &mut readers, other.from, layout, stage_index)?;
+                Some(Proto::Add {
+                    stage: stage_index,
+                    from: [current, other.from],
+                    layout,
+                })
+            }
+            Stage::Transpose(perm) => {
+                let (out, map) = transpose_view(&protos, current, view.as_deref(), &shape, perm, stage_index)?;
+                shape = out;
+                view = Some(map);
+                None
+            }
+            Stage::MatMul(key) => {
+                let (proto, out) = matmul_proto(&protos, &values, key, [ops[0], ops[1]], stage_index)?;
+                shape = out;
+                view = None;
+                Some(proto)
             }
             Stage::Reshape(target) => {
                 shape = reshape_target(&shape, target)?;
@@ -225,21 +349,46 @@ pub(crate) fn walk(stages: &[Stage], input_shape: &[usize]) -> Result<(Vec<Proto
                 None
             }
         };
-        if let Some(p) = proto {
-            protos.push(p);
-            current = Some(protos.len() - 1);
-        }
+        let from = match proto {
+            Some(p) => {
+                protos.push(p);
+                readers.push(0);
+                view = None;
+                Some(protos.len() - 1)
+            }
+            None => current,
+        };
         if element_count(&shape).is_none_or(|c| c > MAX_OP_ELEMENTS) {
             return Err(StatementError::Shape {
                 what: "op output",
                 detail: format!("stage {stage_index} would produce more than 2^26 elements"),
             });
         }
+        values.push(Value { from, view, shape });
     }
-    if protos.is_empty() {
+    let last = values.pop().expect("at least one stage");
+    if protos.is_empty() || last.from != Some(protos.len() - 1) {
         return Err(StatementError::NotYetProvable(
-            "the program has no linear, window or ReLU layer".into(),
+            "the program's output is not its last proved layer's output".into(),
         ));
     }
-    Ok((protos, shape))
+    if last.view.is_some() {
+        return Err(StatementError::NotYetProvable(
+            "a transpose after the last proved layer (the output would be a view)".into(),
+        ));
+    }
+    Ok((protos, last.shape))
+}
+
+/// The layout a value lies in: its proved producer's, or for the input a
+/// `rows × last-dimension` matrix.
+fn value_layout(protos: &[Proto], holder: Option<usize>, shape: &[usize]) -> Layout {
+    match holder {
+        Some(j) => protos[j].out_layout(),
+        None => {
+            let count = element_count(shape).unwrap_or(0);
+            let last = shape.last().copied().unwrap_or(1).max(1);
+            Layout::Matrix(Dims::new(count / last, last))
+        }
+    }
 }

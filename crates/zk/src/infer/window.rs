@@ -7,6 +7,7 @@
 //! | Linear | `Σ_p X(r_row, p)·W(r_col, p)` (`kv`, 2 → `X, W`) |
 //! | Conv | `Σ_k W(r_m, k)·I(r_pix, k)` (`cv+iv+jv`, 2 → `W, I`), then `I = Σ_{h,w} X(r_n, ρ_c, h, w)·S_H(h)·S_W(w)` (`hv+wv`, 3 → `X`) |
 //! | AvgPool | `Σ_{h,w} X(r_n, r_c, h, w)·S_H(h)·S_W(w)` with unit taps (`hv+wv`, 3 → `X`) |
+//! | activation MatMul | `Σ_{b,p} eq(r_b, b)·A(b, r_i, p)·B(b, p, r_j)` (`bv+kv`, 3 → `A, B`), see [`super::matmul_act`] |
 //! | grouped Conv | over `(m, k)` (`nv+kv`, 3 → `W, Î`), then over `(c, h, w)` (4 → `X`), see [`super::window_grouped`] |
 //!
 //! `I` is the im2col matrix, never committed: a virtual polynomial whose
@@ -18,6 +19,7 @@ use super::claims::ClaimSink;
 use super::columns::{bias_eval, row_mask_eval};
 use super::key::Stage;
 use super::layout::{AxisMap, Grid, Layout, tap_weights};
+use super::matmul_act::{matmul_step, verify_matmul};
 use super::proof::Step;
 use super::walk::Kind;
 use super::window_grouped::verify_grouped;
@@ -81,6 +83,7 @@ pub(crate) fn step_shapes(l: &RequantLayer) -> Vec<StepShape> {
             ]
         }
         Kind::Pool => vec![step(window_vars(&l.in_layout), 3, 1, b"inference/window-eval")],
+        Kind::MatMul => l.operand_b.iter().map(|b| matmul_step(b.vars)).collect(),
         Kind::GroupedConv => {
             let weights = l.model.weights.map_or(0, |w| w.log_size);
             let channels = match l.in_layout {
@@ -152,6 +155,13 @@ pub(crate) fn verify_reduction<H: Hasher>(
     };
     match l.kind {
         Kind::GroupedConv => verify_grouped(t, sink, stage, l, r, target, steps, &shapes),
+        Kind::MatMul => {
+            let b = l
+                .operand_b
+                .as_ref()
+                .ok_or(VerifyError::FinalClaim("circuit: a matmul without its right operand"))?;
+            verify_matmul(t, sink, l, b.vars, r, target, &steps[0])
+        }
         Kind::Linear => {
             let Layout::Matrix(d) = l.out else {
                 return Err(VerifyError::FinalClaim("linear layer without a matrix"));

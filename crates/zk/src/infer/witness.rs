@@ -13,12 +13,17 @@
 use veris_engine::exact::{ExactOp, IntTensor, TraceObserver};
 
 use super::circuit::{Circuit, Layer, Source};
+use super::key::Stage;
+use super::layout::Layout;
+use super::matmul_act::prover::accumulators as matmul_accumulators;
 use super::prove::ProveError;
 use super::setup::ProverKey;
 use super::statement::Statement;
 use super::tables::VALUES;
+use super::view::view_table;
 use super::walk::Kind;
 use super::witness_acc::accumulators;
+use super::witness_lookup::{add_multiplicities, pointwise_multiplicities};
 use super::{LIMB_BITS, QMAX, QMIN};
 use crate::hash::Hasher;
 
@@ -54,6 +59,15 @@ pub struct PointwiseWitness {
     pub multiplicities: Vec<u64>,
 }
 
+/// A residual Add's committed values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddWitness {
+    /// `sat(rq_a(x_a) + rq_b(x_b))`, padded like the operands.
+    pub output: Vec<i64>,
+    /// Uses of each row of the pair table (`2^16`, row `(a + 128)·256 + b + 128`).
+    pub multiplicities: Vec<u64>,
+}
+
 /// One proved layer's witness.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LayerWitness {
@@ -63,8 +77,12 @@ pub enum LayerWitness {
     Conv(RequantWitness),
     /// An average pool.
     Pool(RequantWitness),
+    /// An activation × activation matmul.
+    MatMul(RequantWitness),
     /// A standalone ReLU or a `Lut` (Sigmoid, Tanh, GELU, …).
     Pointwise(PointwiseWitness),
+    /// A residual Add.
+    Add(AddWitness),
 }
 
 /// Everything a proof commits to, plus the statement it is for.
@@ -83,23 +101,30 @@ impl LayerWitness {
     /// The requantized layer's values (Linear, Conv, Pool).
     pub fn requant(&self) -> Option<&RequantWitness> {
         match self {
-            LayerWitness::Linear(w) | LayerWitness::Conv(w) | LayerWitness::Pool(w) => Some(w),
-            LayerWitness::Pointwise(_) => None,
+            LayerWitness::Linear(w) | LayerWitness::Conv(w) | LayerWitness::Pool(w) | LayerWitness::MatMul(w) => {
+                Some(w)
+            }
+            LayerWitness::Pointwise(_) | LayerWitness::Add(_) => None,
         }
     }
 
     fn requant_mut(&mut self) -> Option<&mut RequantWitness> {
         match self {
-            LayerWitness::Linear(w) | LayerWitness::Conv(w) | LayerWitness::Pool(w) => Some(w),
-            LayerWitness::Pointwise(_) => None,
+            LayerWitness::Linear(w) | LayerWitness::Conv(w) | LayerWitness::Pool(w) | LayerWitness::MatMul(w) => {
+                Some(w)
+            }
+            LayerWitness::Pointwise(_) | LayerWitness::Add(_) => None,
         }
     }
 
     /// The layer's (padded) output.
     pub fn output(&self) -> &[i64] {
         match self {
-            LayerWitness::Linear(w) | LayerWitness::Conv(w) | LayerWitness::Pool(w) => &w.output,
+            LayerWitness::Linear(w) | LayerWitness::Conv(w) | LayerWitness::Pool(w) | LayerWitness::MatMul(w) => {
+                &w.output
+            }
             LayerWitness::Pointwise(w) => &w.output,
+            LayerWitness::Add(w) => &w.output,
         }
     }
 }
@@ -143,10 +168,11 @@ impl Witness {
                     let t = tables.next().expect("one table per requantized stage");
                     let mismatch = || ProveError::TraceMismatch { op: l.stage, index: 0 };
                     let (operands, out) = trace.ops.get(l.stage).ok_or_else(mismatch)?;
-                    let [x] = operands.as_slice() else {
-                        return Err(mismatch());
+                    let acc = match (&pk.vk.stages[l.stage], operands.as_slice()) {
+                        (Stage::MatMul(key), [a, b]) => matmul_accumulators(key, a, b, out, l.stage)?,
+                        (stage, [x]) => accumulators(stage, t, x, out, l.stage)?,
+                        _ => return Err(mismatch()),
                     };
-                    let acc = accumulators(&pk.vk.stages[l.stage], t, x, out, l.stage)?;
                     let w = RequantWitness {
                         weights: t.padded_weights.clone(),
                         acc: l.out.pad(&acc),
@@ -161,6 +187,7 @@ impl Witness {
                         Kind::Linear => LayerWitness::Linear(w),
                         Kind::Conv | Kind::GroupedConv => LayerWitness::Conv(w),
                         Kind::Pool => LayerWitness::Pool(w),
+                        Kind::MatMul => LayerWitness::MatMul(w),
                     }
                 }
                 Layer::Pointwise(r) => {
@@ -171,6 +198,17 @@ impl Witness {
                     }
                     LayerWitness::Pointwise(PointwiseWitness {
                         output: r.layout.pad(&out.data),
+                        multiplicities: Vec::new(),
+                    })
+                }
+                Layer::Add(a) => {
+                    let mismatch = || ProveError::TraceMismatch { op: a.stage, index: 0 };
+                    let (_, out) = trace.ops.get(a.stage).ok_or_else(mismatch)?;
+                    if out.data.len() != a.layout.elements() {
+                        return Err(mismatch());
+                    }
+                    LayerWitness::Add(AddWitness {
+                        output: a.layout.pad(&out.data),
                         multiplicities: Vec::new(),
                     })
                 }
@@ -187,15 +225,49 @@ impl Witness {
         Ok(w)
     }
 
-    /// The padded input of layer `i`: the statement's input or the previous layer's output.
+    /// The padded (first) input of layer `i`: the statement's input or an
+    /// earlier layer's output (transposed when the layer reads a view of it).
     pub fn layer_input(&self, i: usize) -> Vec<i64> {
-        let (source, layout) = match &self.circuit.layers[i] {
-            Layer::Requant(l) => (l.input, l.in_layout),
-            Layer::Pointwise(r) => (r.input, r.layout),
+        match &self.circuit.layers[i] {
+            Layer::Requant(l) => self.read(l.input, l.from, l.in_view.as_deref(), l.in_layout),
+            Layer::Pointwise(r) => self.read(r.input, r.from, r.in_view.as_deref(), r.layout),
+            Layer::Add(a) => self.value(a.inputs[0], a.layout),
+        }
+    }
+
+    /// The padded right operand of an activation matmul layer `i`.
+    pub fn layer_input_b(&self, i: usize) -> Option<Vec<i64>> {
+        let Layer::Requant(l) = &self.circuit.layers[i] else {
+            return None;
         };
-        match (source, i.checked_sub(1)) {
-            (Source::Input, _) | (_, None) => layout.pad(&self.statement.input.data),
-            (_, Some(prev)) => self.layers[prev].output().to_vec(),
+        let b = l.operand_b.as_ref()?;
+        Some(self.read(b.source, Some(b.from), b.view.as_deref(), b.layout))
+    }
+
+    /// The two padded operands of an Add layer `i` (empty for other layers).
+    pub fn add_inputs(&self, i: usize) -> [Vec<i64>; 2] {
+        match &self.circuit.layers[i] {
+            Layer::Add(a) => a.inputs.map(|s| self.value(s, a.layout)),
+            _ => [Vec::new(), Vec::new()],
+        }
+    }
+
+    /// A value: the statement's input, or layer `from`'s output read through `view`.
+    fn read(&self, source: Source, from: Option<usize>, view: Option<&[usize]>, layout: Layout) -> Vec<i64> {
+        match (source, from, view) {
+            (Source::Input, _, _) | (_, None, _) => layout.pad(&self.statement.input.data),
+            (_, Some(j), None) => self.layers[j].output().to_vec(),
+            (_, Some(j), Some(map)) => view_table(map, self.layers[j].output()),
+        }
+    }
+
+    /// The table of a value by its source: the padded statement input, or its producer's current output.
+    fn value(&self, source: Source, layout: Layout) -> Vec<i64> {
+        let producer = self.circuit.layers.iter().position(|l| l.output() == source);
+        match (source, producer) {
+            (Source::Witness(_), Some(j)) => self.layers[j].output().to_vec(),
+            (Source::Output, _) => layout.pad(&self.statement.output.data),
+            _ => layout.pad(&self.statement.input.data),
         }
     }
 
@@ -232,6 +304,7 @@ impl Witness {
         let mut limb_entries = 0usize;
         for i in 0..self.layers.len() {
             let input = matches!(self.layers[i], LayerWitness::Pointwise(_)).then(|| self.layer_input(i));
+            let operands = self.add_inputs(i);
             let layer = &self.circuit.layers[i];
             match (layer, &mut self.layers[i]) {
                 (Layer::Requant(l), lw) => {
@@ -257,15 +330,13 @@ impl Witness {
                     }
                 }
                 (Layer::Pointwise(p), LayerWitness::Pointwise(rw)) => {
-                    let mut counts = vec![0u64; 1 << p.table.table_vars()];
-                    let real = p.layout.pad(&vec![1; p.layout.elements()]);
-                    let input = input.expect("pointwise input");
-                    for ((&x, &y), &m) in input.iter().zip(&rw.output).zip(&real) {
-                        if let Some(row) = p.table.row_of(m == 1, x, y) {
-                            counts[row] += 1;
-                        }
-                    }
-                    rw.multiplicities = counts;
+                    rw.multiplicities = pointwise_multiplicities(p, &input.expect("pointwise input"), &rw.output);
+                }
+                (Layer::Add(a), LayerWitness::Add(aw)) => {
+                    let Stage::Add(key) = &pk.vk.stages[a.stage] else {
+                        unreachable!("add layers come from add stages")
+                    };
+                    aw.multiplicities = add_multiplicities(key, &operands, &aw.output);
                 }
                 _ => unreachable!("witness layers follow the circuit"),
             }

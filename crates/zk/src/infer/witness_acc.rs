@@ -37,7 +37,13 @@ pub(crate) fn accumulators(
         Stage::Linear(key) => linear(key, t, x, out, op),
         Stage::Conv(key) => conv(key, t, x, out, op),
         Stage::AvgPool(key) => pool(key, x, out, op),
-        Stage::Relu | Stage::Lut(_) | Stage::Reshape(_) | Stage::Flatten(_) => Err(mismatch(op, 0)),
+        Stage::Relu
+        | Stage::Lut(_)
+        | Stage::Reshape(_)
+        | Stage::Flatten(_)
+        | Stage::Transpose(_)
+        | Stage::MatMul(_)
+        | Stage::Add(_) => Err(mismatch(op, 0)),
     }
 }
 

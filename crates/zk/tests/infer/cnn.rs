@@ -28,7 +28,9 @@ fn lenet_key_has_conv_and_pool_stages_and_round_trips() {
             Stage::Linear(_) => "linear",
             Stage::Relu => "relu",
             Stage::Lut(_) => "lut",
-            Stage::Reshape(_) | Stage::Flatten(_) => "layout",
+            Stage::Reshape(_) | Stage::Flatten(_) | Stage::Transpose(_) => "layout",
+            Stage::MatMul(_) => "matmul",
+            Stage::Add(_) => "add",
         })
         .collect();
     assert_eq!(kinds, ["conv", "pool", "conv", "pool", "layout", "linear", "linear"]);

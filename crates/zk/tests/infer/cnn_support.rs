@@ -18,11 +18,16 @@ use crate::support::*;
 pub const LENET_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/lenet");
 
 fn read_json(name: &str) -> Value {
-    let text = std::fs::read_to_string(format!("{LENET_DIR}/{name}")).expect("read json");
+    read_json_in(LENET_DIR, name)
+}
+
+/// A JSON fixture of a model directory.
+pub fn read_json_in(dir: &str, name: &str) -> Value {
+    let text = std::fs::read_to_string(format!("{dir}/{name}")).expect("read json");
     serde_json::from_str(&text).expect("parse json")
 }
 
-fn f32s(v: &Value) -> Vec<f32> {
+pub fn f32s(v: &Value) -> Vec<f32> {
     let data = v["data"].as_array().expect("data");
     data.iter().map(|x| x.as_f64().expect("number") as f32).collect()
 }

@@ -86,14 +86,16 @@ fn a_key_with_one_table_entry_changed_refuses_the_proof() {
     let (_, _, vk) = sigmoid_keys();
     let (statement, proof) = sigmoid_proof();
     verify_bytes::<H>(vk, statement, proof).expect("honest");
-    let Some(Stage::Lut(lut)) = vk.stages().iter().find(|s| matches!(s, Stage::Lut(_))) else {
+    let Some((index, Stage::Lut(lut))) = vk.stages().iter().enumerate().find(|(_, s)| matches!(s, Stage::Lut(_)))
+    else {
         panic!("a Lut stage")
     };
-    // The first Lut stage's encoding: tag 16, then its 256 entries as i8.
+    // The first Lut stage's encoding: tag 16, the u32 value it reads, then its 256 entries as i8.
     let mut needle = vec![16u8];
+    needle.extend(vk.operands()[index][0].to_le_bytes());
     needle.extend(lut.table.iter().map(|&v| v as i8 as u8));
     let bytes = vk.encode();
-    let at = 1 + bytes
+    let at = 5 + bytes
         .windows(needle.len())
         .position(|w| w == needle)
         .expect("table bytes");

@@ -45,16 +45,16 @@ fn key_and_proof_bytes_are_pinned() {
     assert_eq!(
         (vk_bytes.len(), hex(&Blake3::hash_parts(&[&vk_bytes]))),
         (
-            264,
-            "3a31d65f00ceb6d39df4bc913fa92e42d4b1b4f5125e11b85ff820163ffc1a4d".to_string()
+            272,
+            "7f64463e902503c8ba749dfaaa881b30e14c13156b15b19540873e6d9d627114".to_string()
         ),
         "verifying key pin"
     );
     assert_eq!(
         (proof_bytes.len(), hex(&Blake3::hash_parts(&[&proof_bytes]))),
         (
-            115_404,
-            "1ceb59779e91fe137962aa7380c06f51648cd688b560d7c4885b7159f493d58b".to_string()
+            113_772,
+            "aa456ae37f90caf8e7d5cdb473fce9b33d19f898f94177d885359d809f202a34".to_string()
         ),
         "proof pin"
     );
@@ -110,16 +110,16 @@ fn cnn_key_and_proof_bytes_are_pinned() {
     assert_eq!(
         (vk_bytes.len(), hex(&Blake3::hash_parts(&[&vk_bytes]))),
         (
-            477,
-            "7598cee3f8dee515a6927bce4c9500e52e496f4fa36d130198d30c310f74e238".to_string()
+            497,
+            "d7bd4bb385afe5cbebba9e551c444bd3ac432fecab6ce0030782c457fea2117c".to_string()
         ),
         "cnn verifying key pin"
     );
     assert_eq!(
         (proof_bytes.len(), hex(&Blake3::hash_parts(&[&proof_bytes]))),
         (
-            147_996,
-            "9ca8059f25bb93c73924b31c2d3ea9db0ec61ee317308419fb69b2201b9eeb77".to_string()
+            148_572,
+            "7c9c92a5d7147672468bdd067f1d9e241bad975fb6bc5eff4a1468df480e75fc".to_string()
         ),
         "cnn proof pin"
     );

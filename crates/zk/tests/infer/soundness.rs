@@ -39,7 +39,14 @@ pub enum Tamper {
     PointwiseOutput,
     /// One use moved between two rows of a pointwise table.
     PointwiseMultiplicity,
+    /// A residual Add's output ± 1 (also its readers' input), multiplicities recounted.
+    AddOutput,
+    /// One use moved between two rows of an Add's pair table.
+    AddMultiplicity,
 }
+
+/// Residual Add: its output and its lookup's multiplicities.
+pub const ADD_TAMPERS: [Tamper; 2] = [Tamper::AddOutput, Tamper::AddMultiplicity];
 
 /// Conv: every linear tamper but the weight-and-accumulators one (which needs the matmul layout).
 pub const CONV_TAMPERS: [Tamper; 8] = [
@@ -88,13 +95,16 @@ fn limbs_of(v: i64, count: usize) -> Vec<i64> {
 fn apply(w: &mut Witness, pk: &ProverKey<H>, layer: usize, index: usize, tamper: Tamper) -> bool {
     let last = layer + 1 == w.layers.len();
     match (&mut w.layers[layer], tamper) {
-        (LayerWitness::Linear(l) | LayerWitness::Conv(l) | LayerWitness::Pool(l), Tamper::MatmulOutput) => {
+        (
+            LayerWitness::Linear(l) | LayerWitness::Conv(l) | LayerWitness::Pool(l) | LayerWitness::MatMul(l),
+            Tamper::MatmulOutput,
+        ) => {
             l.acc[index] += if index.is_multiple_of(2) { 1 } else { -1 };
             w.derive_columns(pk);
             w.count_multiplicities(pk);
         }
         (
-            LayerWitness::Linear(l) | LayerWitness::Conv(l) | LayerWitness::Pool(l),
+            LayerWitness::Linear(l) | LayerWitness::Conv(l) | LayerWitness::Pool(l) | LayerWitness::MatMul(l),
             Tamper::Requantized | Tamper::RequantizedAndClaimed,
         ) => {
             bump(&mut l.output[index]);
@@ -113,7 +123,10 @@ fn apply(w: &mut Witness, pk: &ProverKey<H>, layer: usize, index: usize, tamper:
                 }
             }
         }
-        (LayerWitness::Linear(l) | LayerWitness::Conv(l) | LayerWitness::Pool(l), Tamper::Multiplicity) => {
+        (
+            LayerWitness::Linear(l) | LayerWitness::Conv(l) | LayerWitness::Pool(l) | LayerWitness::MatMul(l),
+            Tamper::Multiplicity,
+        ) => {
             let used = l.multiplicities.iter().position(|&m| m > 0).expect("a used row");
             l.multiplicities[used] -= 1;
             let other = (used + 1 + index) % l.multiplicities.len();
@@ -142,14 +155,20 @@ fn apply(w: &mut Witness, pk: &ProverKey<H>, layer: usize, index: usize, tamper:
             w.derive_columns(pk);
             w.count_multiplicities(pk);
         }
-        (LayerWitness::Linear(l) | LayerWitness::Conv(l) | LayerWitness::Pool(l), Tamper::LimbOutOfRange) => {
+        (
+            LayerWitness::Linear(l) | LayerWitness::Conv(l) | LayerWitness::Pool(l) | LayerWitness::MatMul(l),
+            Tamper::LimbOutOfRange,
+        ) => {
             l.e_limbs[0][index] += 256;
             if l.e_limbs.len() > 1 {
                 l.e_limbs[1][index] -= 1;
             }
             w.count_multiplicities(pk);
         }
-        (LayerWitness::Linear(l) | LayerWitness::Conv(l) | LayerWitness::Pool(l), Tamper::Threshold) => {
+        (
+            LayerWitness::Linear(l) | LayerWitness::Conv(l) | LayerWitness::Pool(l) | LayerWitness::MatMul(l),
+            Tamper::Threshold,
+        ) => {
             l.lower[index] -= 1;
             let e = l.acc[index] - l.lower[index];
             let count = l.e_limbs.len();
@@ -173,6 +192,17 @@ fn apply(w: &mut Witness, pk: &ProverKey<H>, layer: usize, index: usize, tamper:
             let other = (used + 1 + index) % r.multiplicities.len();
             r.multiplicities[other] += 1;
         }
+        (LayerWitness::Add(a), Tamper::AddOutput) => {
+            bump(&mut a.output[index]);
+            w.derive_columns(pk);
+            w.count_multiplicities(pk);
+        }
+        (LayerWitness::Add(a), Tamper::AddMultiplicity) => {
+            let used = a.multiplicities.iter().position(|&m| m > 0).expect("a used row");
+            a.multiplicities[used] -= 1;
+            let other = (used + 1 + index) % a.multiplicities.len();
+            a.multiplicities[other] += 1;
+        }
         _ => return false,
     }
     true
@@ -192,16 +222,32 @@ pub fn never_accepted_in(
     select: impl Fn(&LayerWitness) -> bool,
 ) -> usize {
     let (_, honest) = witness(pk, model, input).expect("honest witness");
+    let layers: Vec<usize> = (0..honest.layers.len())
+        .filter(|&i| select(&honest.layers[i]))
+        .collect();
+    never_accepted_at(model, input, pk, vk, &layers)
+}
+
+/// [`never_accepted`] on the proved layers `layers` (indices into the witness's layers).
+pub fn never_accepted_at(
+    model: &ExactModel,
+    input: &veris_core::TensorMap,
+    pk: &ProverKey<H>,
+    vk: &VerifyingKey,
+    layers: &[usize],
+) -> usize {
+    let (_, honest) = witness(pk, model, input).expect("honest witness");
     let honest_proof = prove_witness(pk, &honest).expect("prove");
     verify::<H>(vk, &honest.statement, &honest_proof).expect("the untampered witness verifies");
     let mut runs = 0;
-    for layer in (0..honest.layers.len()).filter(|&i| select(&honest.layers[i])) {
+    for &layer in layers {
         let len = honest.layers[layer].output().len();
         let tampers: &[Tamper] = match honest.layers[layer] {
             LayerWitness::Linear(_) => &LINEAR_TAMPERS,
             LayerWitness::Conv(_) => &CONV_TAMPERS,
-            LayerWitness::Pool(_) => &POOL_TAMPERS,
+            LayerWitness::Pool(_) | LayerWitness::MatMul(_) => &POOL_TAMPERS,
             LayerWitness::Pointwise(_) => &[Tamper::PointwiseOutput, Tamper::PointwiseMultiplicity],
+            LayerWitness::Add(_) => &ADD_TAMPERS,
         };
         for &tamper in tampers {
             for index in [0, len / 2 + 1, len - 1].map(|i| i.min(len - 1)) {

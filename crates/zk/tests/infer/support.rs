@@ -113,6 +113,8 @@ pub enum Op<'a> {
     Relu,
     Reshape(&'a [i64]),
     Flatten(i64),
+    /// Output axis `i` is input axis `perm[i]`.
+    Transpose(&'a [u8]),
     /// `window` = kernel, strides, dilations, pads (top, left, bottom, right).
     Conv {
         c_in: u32,
@@ -130,6 +132,13 @@ pub enum Op<'a> {
         requant: (u32, u8),
     },
     GlobalAvgPool {
+        requant: (u32, u8),
+    },
+    /// `MatMul` of two activations by value id (0 = the input, op `i` = `i + 1`);
+    /// `a: None` is the previous value.
+    MatMul {
+        a: Option<u32>,
+        b: u32,
         requant: (u32, u8),
     },
 }
@@ -167,18 +176,43 @@ fn str_bytes(out: &mut Vec<u8>, s: &str) {
 impl ExactBuilder {
     /// Appends an op reading the previous value (value 0 is the input).
     pub fn op(&mut self, op: Op<'_>) {
+        self.op_reading(self.count, op);
+    }
+
+    /// Appends `y = sat(rq_a(value a) + rq_b(value b))` (value `i + 1` is op `i`'s output).
+    pub fn add(&mut self, a: u32, b: u32, rq_a: (u32, u8), rq_b: (u32, u8), relu: bool) {
+        let o = &mut self.ops;
+        o.push(2);
+        o.extend_from_slice(&a.to_le_bytes());
+        o.extend_from_slice(&b.to_le_bytes());
+        for (m, s) in [rq_a, rq_b] {
+            o.extend_from_slice(&m.to_le_bytes());
+            o.push(s);
+        }
+        o.push(u8::from(relu));
+        self.count += 1;
+    }
+
+    /// Appends an op reading value `input` (0 is the input, `i + 1` op `i`'s output).
+    pub fn op_reading(&mut self, input: u32, op: Op<'_>) {
         let o = &mut self.ops;
         let tag = match op {
             Op::Linear { .. } => 1u8,
             Op::Relu => 3,
             Op::Reshape(_) => 4,
             Op::Flatten(_) => 5,
+            Op::Transpose(_) => 14,
             Op::Conv { .. } => 6,
             Op::AvgPool { .. } => 8,
             Op::GlobalAvgPool { .. } => 9,
+            Op::MatMul { .. } => 36,
         };
         o.push(tag);
-        o.extend_from_slice(&self.count.to_le_bytes());
+        let input = match op {
+            Op::MatMul { a: Some(a), .. } => a,
+            _ => input,
+        };
+        o.extend_from_slice(&input.to_le_bytes());
         match op {
             Op::Linear {
                 k,
@@ -220,6 +254,11 @@ impl ExactBuilder {
                 o.extend_from_slice(&requant.0.to_le_bytes());
                 o.push(requant.1);
             }
+            Op::MatMul { b, requant, .. } => {
+                o.extend_from_slice(&b.to_le_bytes());
+                o.extend_from_slice(&requant.0.to_le_bytes());
+                o.push(requant.1);
+            }
             Op::GlobalAvgPool { requant } => {
                 o.extend_from_slice(&requant.0.to_le_bytes());
                 o.push(requant.1);
@@ -230,6 +269,10 @@ impl ExactBuilder {
                 dims.iter().for_each(|d| o.extend_from_slice(&d.to_le_bytes()));
             }
             Op::Flatten(axis) => o.extend_from_slice(&axis.to_le_bytes()),
+            Op::Transpose(perm) => {
+                o.push(perm.len() as u8);
+                o.extend_from_slice(perm);
+            }
         }
         self.count += 1;
     }
