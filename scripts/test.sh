@@ -14,6 +14,9 @@ cargo fmt --all -- --check
 
 echo "== lint"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The verifier builds alone: no prover, no engine (and with receipt checking only).
+cargo clippy -p veris-zk --no-default-features --all-targets --locked -- -D warnings
+cargo clippy -p veris-zk --no-default-features --features receipt --all-targets --locked -- -D warnings
 
 echo "== tests"
 cargo nextest run --workspace --locked --no-fail-fast
