@@ -15,15 +15,19 @@
 #[path = "../tests/infer/mlp_onnx.rs"]
 mod mlp_onnx;
 
+mod common;
+
 use std::time::{Duration, Instant};
 
-use veris_core::{ModelId, Tensor, TensorData, TensorMap};
+use veris_core::{ModelId, TensorMap};
 use veris_engine::exact::{Bits, ExactModel, compile};
 use veris_zk::hash::DefaultHash;
 use veris_zk::infer::prove::prove;
 use veris_zk::infer::setup::setup;
 use veris_zk::infer::verify_bytes;
 use veris_zk::pcs::PcsParams;
+
+use common::{input, peak_mib, reset_peak};
 
 /// EZKL's figures for one model on the development machine.
 struct Ezkl {
@@ -52,27 +56,6 @@ const EZKL_LENET: Ezkl = Ezkl {
     setup_s: 26.9,
     srs_s: 46.8,
 };
-
-fn input(shape: Vec<usize>, data: Vec<f32>) -> TensorMap {
-    let t = Tensor::new("input", shape, TensorData::Float32(data)).expect("tensor");
-    TensorMap::from([("input".to_string(), t)])
-}
-
-/// Peak resident set size of this process (VmHWM), in MiB.
-fn peak_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kib = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .unwrap_or(f64::NAN);
-    kib / 1024.0
-}
-
-/// Resets VmHWM to the current RSS (Linux `clear_refs` 5); false if unsupported.
-fn reset_peak() -> bool {
-    std::fs::write("/proc/self/clear_refs", "5").is_ok()
-}
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();

@@ -24,9 +24,11 @@
 //! setup 15.8 s, prove 13.4–14.1 s (of which the model opening ≈ 8 s), verify
 //! 0.16–0.18 s, proof 3964 KiB (3.87 MiB), peak RSS 3.2 GiB for the whole process.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
-use veris_core::{ModelId, Tensor, TensorData, TensorMap};
+use veris_core::{ModelId, TensorMap};
 use veris_engine::exact::{Bits, ExactModel, compile};
 use veris_zk::hash::DefaultHash;
 use veris_zk::infer::prove::{prove_witness_profiled, witness};
@@ -34,28 +36,9 @@ use veris_zk::infer::setup::setup;
 use veris_zk::infer::verify_bytes;
 use veris_zk::pcs::PcsParams;
 
+use common::{input, peak_mib, reset_peak};
+
 const MODELS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models");
-
-fn input(shape: Vec<usize>, data: Vec<f32>) -> TensorMap {
-    let t = Tensor::new("input", shape, TensorData::Float32(data)).expect("tensor");
-    TensorMap::from([("input".to_string(), t)])
-}
-
-/// Peak resident set size of this process (VmHWM), in MiB.
-fn peak_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kib = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .unwrap_or(f64::NAN);
-    kib / 1024.0
-}
-
-/// Resets VmHWM to the current RSS (Linux `clear_refs` 5); false if unsupported.
-fn reset_peak() -> bool {
-    std::fs::write("/proc/self/clear_refs", "5").is_ok()
-}
 
 fn f32s(v: &serde_json::Value) -> Vec<f32> {
     let data = v["data"].as_array().expect("data");
