@@ -13,6 +13,7 @@ use veris_zk::infer::witness::LayerWitness;
 use veris_zk::infer::{Stage, Statement, VerifyingKey, VkLimits, verify_bytes};
 use veris_zk::pcs::PcsParams;
 
+use crate::byte_mutations::{assert_proof_mutations_rejected, for_each_decodable_key_mutation};
 use crate::mlp_onnx::{Uniform, activation_mlp};
 use crate::soundness::never_accepted_in;
 use crate::support::*;
@@ -116,40 +117,15 @@ fn a_key_with_one_table_entry_changed_refuses_the_proof() {
 fn mutated_lut_proofs_are_rejected() {
     let (_, _, vk) = sigmoid_keys();
     let (statement, proof) = sigmoid_proof();
-    let mut rng = Rng(17);
     let len = proof.len();
-    for n in 0..300 {
-        let pos = if n < 150 {
-            n * len / 150
-        } else {
-            rng.below(len as u64) as usize
-        };
-        let mut bad = proof.clone();
-        bad[pos] ^= 1 + rng.below(255) as u8;
-        assert!(
-            verify_bytes::<H>(vk, statement, &bad).is_err(),
-            "mutation at byte {pos} of {len}"
-        );
-    }
-    for cut in [0, 12, len / 2, len - 1] {
-        assert!(verify_bytes::<H>(vk, statement, &proof[..cut]).is_err(), "cut at {cut}");
-    }
+    assert_proof_mutations_rejected(vk, statement, proof, &mut Rng(17), 150, &[0, 12, len / 2, len - 1]);
 }
 
 #[test]
 fn hostile_lut_keys_decode_to_errors_or_consistent_keys() {
     let (_, _, vk) = sigmoid_keys();
+    for_each_decodable_key_mutation(vk, &mut Rng(23), 200, |_, _| {});
     let bytes = vk.encode();
-    let mut rng = Rng(23);
-    for _ in 0..200 {
-        let mut bad = bytes.clone();
-        let pos = rng.below(bad.len() as u64) as usize;
-        bad[pos] ^= 1 + rng.below(255) as u8;
-        if let Ok(k) = VerifyingKey::decode(&bad, VkLimits::default()) {
-            assert_ne!(&k, vk);
-            assert_eq!(k.encode(), bad);
-        }
-    }
     for cut in (0..bytes.len()).step_by(7) {
         assert!(VerifyingKey::decode(&bytes[..cut], VkLimits::default()).is_err());
     }

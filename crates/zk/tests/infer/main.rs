@@ -1,6 +1,7 @@
 //! Integration tests of the inference proof (one binary): completeness,
 //! a malicious prover, byte mutations and refused models.
 
+mod byte_mutations;
 mod cnn;
 mod cnn_support;
 mod completeness;

@@ -15,6 +15,7 @@ use veris_zk::infer::verify_bytes;
 use veris_zk::infer::{Stage, Statement, StatementError, VerifyingKey, VkLimits};
 use veris_zk::pcs::PcsParams;
 
+use crate::byte_mutations::{assert_proof_mutations_rejected, for_each_decodable_key_mutation};
 use crate::soundness::never_accepted_in;
 use crate::support::Rng;
 use crate::support::*;
@@ -188,32 +189,8 @@ fn mutated_transpose_proofs_and_keys_are_rejected() {
     let (statement, proof) = heads_proof();
     let mut rng = Rng(29);
     let len = proof.len();
-    for n in 0..200 {
-        let pos = if n < 100 {
-            n * len / 100
-        } else {
-            rng.below(len as u64) as usize
-        };
-        let mut bad = proof.clone();
-        bad[pos] ^= 1 + rng.below(255) as u8;
-        assert!(
-            verify_bytes::<H>(vk, statement, &bad).is_err(),
-            "mutation at byte {pos} of {len}"
-        );
-    }
-    for cut in [0, len / 3, len - 1] {
-        assert!(verify_bytes::<H>(vk, statement, &proof[..cut]).is_err(), "cut at {cut}");
-    }
-    let bytes = vk.encode();
-    for _ in 0..200 {
-        let mut bad = bytes.clone();
-        let pos = rng.below(bad.len() as u64) as usize;
-        bad[pos] ^= 1 + rng.below(255) as u8;
-        if let Ok(k) = VerifyingKey::decode(&bad, VkLimits::default()) {
-            assert_ne!(&k, vk);
-            assert_eq!(k.encode(), bad);
-        }
-    }
+    assert_proof_mutations_rejected(vk, statement, proof, &mut rng, 100, &[0, len / 3, len - 1]);
+    for_each_decodable_key_mutation(vk, &mut rng, 200, |_, _| {});
 }
 
 fn not_provable(model: &ExactModel) -> String {
