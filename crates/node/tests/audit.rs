@@ -6,11 +6,13 @@
 //! receipt is replayed and caught, and two exact outputs signed for one
 //! input are equivocation.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::{LIMIT, eventually, exact_digits, runtime};
 use veris_core::any_evidence::{AnyEvidence, verify_any_evidence};
-use veris_core::api::CompileRequest;
 use veris_core::api_replicated::EvidenceList;
 use veris_core::fraud::{FraudEvidence, Verdict};
 use veris_core::job::{JobStatement, SignedJob};
@@ -22,12 +24,8 @@ use veris_core::{
 };
 use veris_net::{Multiaddr, NetConfig, NetHandle};
 use veris_node::audit::ReceiptPublication;
-use veris_node::{
-    AddModel, AuditConfig, AuditFraction, BUNDLED_MODEL, BUNDLED_SAMPLES, NodeConfig, RunningNode, Service,
-};
+use veris_node::{AuditConfig, AuditFraction, BUNDLED_SAMPLES, NodeConfig, RunningNode, Service};
 
-/// Every wait in these tests is bounded by this.
-const LIMIT: Duration = Duration::from_secs(60);
 /// The audit sample's seed: a failing run replays with the same sample.
 const SEED: u64 = 0x5eed;
 
@@ -117,41 +115,6 @@ impl Node {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !check() {
-        assert!(start.elapsed() < LIMIT, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// Compiles the bundled digits model into an exact model; its id and bytes.
-fn exact_digits() -> (ModelId, Vec<u8>) {
-    let home = tempfile::tempdir().unwrap();
-    let service = Service::open(NodeConfig::new(home.path())).unwrap();
-    let add = AddModel {
-        name: "digits".into(),
-        version: None,
-        description: String::new(),
-    };
-    service.add_model(BUNDLED_MODEL, add).unwrap();
-    let request = CompileRequest {
-        calibration: None,
-        bits: 8,
-        name: None,
-    };
-    let compiled = service.compile_model("digits", request).unwrap();
-    let (_, bytes) = service.model_bytes(&compiled.id.to_string()).unwrap();
-    (compiled.id, bytes)
 }
 
 /// Sample `i` of the bundled samples as the exact model's input tensors.

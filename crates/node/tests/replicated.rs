@@ -4,14 +4,17 @@
 //! distinct operators; a byzantine operator is outvoted, and the fraud
 //! evidence naming it is stored, listed and gossiped to the other nodes.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+mod common;
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{eventually, exact_digits, runtime};
 use reqwest::StatusCode;
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
 use veris_core::any_evidence::verify_any_evidence;
-use veris_core::api::{CompileRequest, InferRequest};
+use veris_core::api::InferRequest;
 use veris_core::api_replicated::{EvidenceList, OutcomeStatus, ReplicatedInferResponse};
 use veris_core::fraud::Verdict;
 use veris_core::quorum::AcceptedOperators;
@@ -19,9 +22,6 @@ use veris_core::replicated::verify_replicated;
 use veris_core::{Address, ModelId, TensorLimits};
 use veris_net::{Multiaddr, NetConfig};
 use veris_node::{AddModel, AuditFraction, BUNDLED_MODEL, BUNDLED_SAMPLES, NodeConfig, RunningNode, Service};
-
-/// Every wait in these tests is bounded by this.
-const LIMIT: Duration = Duration::from_secs(60);
 
 struct Node {
     _home: tempfile::TempDir,
@@ -79,45 +79,6 @@ impl Node {
             .unwrap()
             .len()
     }
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !check() {
-        assert!(start.elapsed() < LIMIT, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// Compiles the bundled digits model into an exact model; its id and bytes.
-fn exact_digits() -> (ModelId, Vec<u8>) {
-    let home = tempfile::tempdir().unwrap();
-    let service = Service::open(NodeConfig::new(home.path())).unwrap();
-    let add = AddModel {
-        name: "digits".into(),
-        version: None,
-        description: String::new(),
-    };
-    service.add_model(BUNDLED_MODEL, add).unwrap();
-    let compiled = service
-        .compile_model(
-            "digits",
-            CompileRequest {
-                calibration: None,
-                bits: 8,
-                name: None,
-            },
-        )
-        .unwrap();
-    let (_, bytes) = service.model_bytes(&compiled.id.to_string()).unwrap();
-    (compiled.id, bytes)
 }
 
 fn sample(i: usize) -> Value {
