@@ -4,8 +4,6 @@
 
 use std::time::Duration;
 
-use libp2p::gossipsub::IdentTopic;
-use libp2p::swarm::SwarmEvent;
 use veris_core::fraud::FraudEvidence;
 use veris_core::receipt_fraud::{ReceiptClaim, ReceiptEvidence};
 use veris_core::{Digest32, EngineId, Mode, ModelId, Nonce, Receipt, Statement, Tensor, TensorData, TensorMap};
@@ -13,7 +11,7 @@ use veris_net::hygiene::Offence;
 use veris_net::{EVIDENCE_TOPIC, NetEvent, Network};
 
 use crate::hygiene::penalty_of;
-use crate::raw_peer::{RawBehaviourEvent, RawPeer};
+use crate::raw_peer::RawPeer;
 use crate::support::{Behaviour, MemProvider, key, tcp_addr, test_config};
 use crate::sync::equivocation;
 
@@ -56,27 +54,11 @@ async fn garbage_oversized_and_forged_evidence_is_rejected_and_penalised() {
     raw.subscribe(EVIDENCE_TOPIC);
     assert!(raw.connect(tcp_addr(&node).await).await);
     let node_id = node.local_peer_id();
-    let subscribed = raw
-        .drive_until(LIMIT, |e| match e {
-            SwarmEvent::Behaviour(RawBehaviourEvent::Gossip(libp2p::gossipsub::Event::Subscribed {
-                peer_id,
-                topic,
-            })) if *peer_id == node_id && topic.as_str() == EVIDENCE_TOPIC => Some(()),
-            _ => None,
-        })
-        .await;
-    assert!(subscribed.is_some(), "the node subscribes to the evidence topic");
-    let publish = |raw: &mut RawPeer, bytes: Vec<u8>| {
-        raw.swarm
-            .behaviour_mut()
-            .gossip
-            .publish(IdentTopic::new(EVIDENCE_TOPIC), bytes)
-            .expect("published");
-    };
-
+    let subscribed = raw.await_subscription(node_id, EVIDENCE_TOPIC, LIMIT).await;
+    assert!(subscribed, "the node subscribes to the evidence topic");
     // Valid evidence from this peer is delivered.
     let (id, valid) = equivocation(68);
-    publish(&mut raw, valid);
+    raw.publish(EVIDENCE_TOPIC, valid);
     let seen = crate::support::next_event(&mut events, LIMIT, |e| match e {
         NetEvent::EvidenceSeen { id: got, .. } => Some(*got),
         _ => None,
@@ -86,16 +68,16 @@ async fn garbage_oversized_and_forged_evidence_is_rejected_and_penalised() {
         _ = raw.idle(LIMIT) => panic!("valid evidence was not delivered"),
     }
 
-    publish(&mut raw, b"{\"format\": 1}".to_vec());
+    raw.publish(EVIDENCE_TOPIC, b"{\"format\": 1}".to_vec());
     assert_eq!(penalty_of(&mut events, raw_id, &mut raw).await, Offence::Malformed);
     // Over the node's limit, refused before it is parsed.
-    publish(&mut raw, vec![b' '; 5000]);
+    raw.publish(EVIDENCE_TOPIC, vec![b' '; 5000]);
     assert_eq!(penalty_of(&mut events, raw_id, &mut raw).await, Offence::Oversized);
     // Well-formed, but the accused statement was altered after it was signed.
     let (_, bytes) = equivocation(67);
     let mut forged: FraudEvidence = serde_json::from_slice(&bytes).expect("json");
     forged.accused.statement.output_digest = Digest32([9; 32]);
-    publish(&mut raw, serde_json::to_vec(&forged).expect("json"));
+    raw.publish(EVIDENCE_TOPIC, serde_json::to_vec(&forged).expect("json"));
     assert_eq!(
         penalty_of(&mut events, raw_id, &mut raw).await,
         Offence::InvalidSignature
@@ -122,16 +104,8 @@ async fn node_and_raw_peer(
     raw.subscribe(EVIDENCE_TOPIC);
     assert!(raw.connect(tcp_addr(&node).await).await);
     let node_id = node.local_peer_id();
-    let subscribed = raw
-        .drive_until(LIMIT, |e| match e {
-            SwarmEvent::Behaviour(RawBehaviourEvent::Gossip(libp2p::gossipsub::Event::Subscribed {
-                peer_id,
-                topic,
-            })) if *peer_id == node_id && topic.as_str() == EVIDENCE_TOPIC => Some(()),
-            _ => None,
-        })
-        .await;
-    assert!(subscribed.is_some(), "the node subscribes to the evidence topic");
+    let subscribed = raw.await_subscription(node_id, EVIDENCE_TOPIC, LIMIT).await;
+    assert!(subscribed, "the node subscribes to the evidence topic");
     (node, events, raw)
 }
 
@@ -139,17 +113,9 @@ async fn node_and_raw_peer(
 async fn hostile_receipt_evidence_is_rejected_and_penalised() {
     let (_node, mut events, mut raw) = node_and_raw_peer(64).await;
     let raw_id = raw.id();
-    let publish = |raw: &mut RawPeer, bytes: Vec<u8>| {
-        raw.swarm
-            .behaviour_mut()
-            .gossip
-            .publish(IdentTopic::new(EVIDENCE_TOPIC), bytes)
-            .expect("published");
-    };
-
     // Format 2 (exact receipts): valid evidence is delivered.
     let valid = receipt_equivocation(69);
-    publish(&mut raw, serde_json::to_vec(&valid).expect("json"));
+    raw.publish(EVIDENCE_TOPIC, serde_json::to_vec(&valid).expect("json"));
     let seen = crate::support::next_event(&mut events, LIMIT, |e| match e {
         NetEvent::EvidenceSeen { id, .. } => Some(*id),
         _ => None,
@@ -168,7 +134,7 @@ async fn hostile_receipt_evidence_is_rejected_and_penalised() {
     for (i, tamper) in tampered.into_iter().enumerate() {
         let mut bad = receipt_equivocation(71 + i as u8);
         tamper(&mut bad);
-        publish(&mut raw, serde_json::to_vec(&bad).expect("json"));
+        raw.publish(EVIDENCE_TOPIC, serde_json::to_vec(&bad).expect("json"));
         assert_eq!(
             penalty_of(&mut events, raw_id, &mut raw).await,
             Offence::InvalidSignature,
@@ -178,11 +144,11 @@ async fn hostile_receipt_evidence_is_rejected_and_penalised() {
     // Valid evidence padded over the node's limit: refused before it is parsed.
     let mut padded = serde_json::to_vec(&receipt_equivocation(76)).expect("json");
     padded.resize(4600, b' ');
-    publish(&mut raw, padded);
+    raw.publish(EVIDENCE_TOPIC, padded);
     assert_eq!(penalty_of(&mut events, raw_id, &mut raw).await, Offence::Oversized);
     // Garbage in the new format, and an unknown format: malformed.
     for garbage in [&b"{\"format\": 2, \"accused\": 1}"[..], b"{\"format\": 3}"] {
-        publish(&mut raw, garbage.to_vec());
+        raw.publish(EVIDENCE_TOPIC, garbage.to_vec());
         assert_eq!(penalty_of(&mut events, raw_id, &mut raw).await, Offence::Malformed);
     }
 }

@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use libp2p::gossipsub::IdentTopic;
 use libp2p::swarm::SwarmEvent;
 use veris_core::{ModelId, receipt_codec};
 use veris_net::hygiene::Offence;
@@ -120,21 +119,10 @@ async fn garbage_gossip_and_forged_receipts_are_rejected_and_penalised() {
     raw.subscribe(RECEIPT_TOPIC);
     assert!(raw.connect(tcp_addr(&node).await).await);
     let node_id = node.local_peer_id();
-    let subscribed = raw
-        .drive_until(LIMIT, |e| match e {
-            SwarmEvent::Behaviour(RawBehaviourEvent::Gossip(libp2p::gossipsub::Event::Subscribed {
-                peer_id,
-                topic,
-            })) if *peer_id == node_id && topic.as_str() == RECEIPT_TOPIC => Some(()),
-            _ => None,
-        })
-        .await;
-    assert!(subscribed.is_some(), "the node subscribes to the Veris topics");
+    let subscribed = raw.await_subscription(node_id, RECEIPT_TOPIC, LIMIT).await;
+    assert!(subscribed, "the node subscribes to the Veris topics");
 
-    let gossip = &mut raw.swarm.behaviour_mut().gossip;
-    gossip
-        .publish(IdentTopic::new(ANNOUNCE_TOPIC), b"not an announcement".to_vec())
-        .expect("published");
+    raw.publish(ANNOUNCE_TOPIC, b"not an announcement".to_vec());
     assert_eq!(
         penalty_of(&mut events, raw_id, &mut raw).await,
         Offence::BadAnnouncement
@@ -143,11 +131,7 @@ async fn garbage_gossip_and_forged_receipts_are_rejected_and_penalised() {
     let mut forged = receipt_codec::encode(&receipt(&key(61), ModelId::of_bytes(b"m"), 9));
     let last = forged.len() - 2;
     forged[last] ^= 1;
-    raw.swarm
-        .behaviour_mut()
-        .gossip
-        .publish(IdentTopic::new(RECEIPT_TOPIC), forged)
-        .expect("published");
+    raw.publish(RECEIPT_TOPIC, forged);
     assert_eq!(
         penalty_of(&mut events, raw_id, &mut raw).await,
         Offence::InvalidSignature
@@ -247,33 +231,18 @@ async fn garbage_oversized_and_impostor_job_statements_are_rejected_penalised_an
     raw.subscribe(JOB_TOPIC);
     assert!(raw.connect(tcp_addr(&node).await).await);
     let node_id = node.local_peer_id();
-    let subscribed = raw
-        .drive_until(LIMIT, |e| match e {
-            SwarmEvent::Behaviour(RawBehaviourEvent::Gossip(libp2p::gossipsub::Event::Subscribed {
-                peer_id,
-                topic,
-            })) if *peer_id == node_id && topic.as_str() == JOB_TOPIC => Some(()),
-            _ => None,
-        })
-        .await;
-    assert!(subscribed.is_some(), "the node subscribes to the job topic");
+    let subscribed = raw.await_subscription(node_id, JOB_TOPIC, LIMIT).await;
+    assert!(subscribed, "the node subscribes to the job topic");
 
-    let publish = |raw: &mut RawPeer, bytes: Vec<u8>| {
-        raw.swarm
-            .behaviour_mut()
-            .gossip
-            .publish(IdentTopic::new(JOB_TOPIC), bytes)
-            .expect("published");
-    };
-    publish(&mut raw, b"{\"statement\": 1}".to_vec());
+    raw.publish(JOB_TOPIC, b"{\"statement\": 1}".to_vec());
     assert_eq!(penalty_of(&mut events, raw_id, &mut raw).await, Offence::Malformed);
     // Over the node's limit (but within gossipsub's transmit size).
     let big = published_job(&key(64), 2000);
     assert!(big.len() > 4096 && big.len() < 30_000, "{}", big.len());
-    publish(&mut raw, big);
+    raw.publish(JOB_TOPIC, big);
     assert_eq!(penalty_of(&mut events, raw_id, &mut raw).await, Offence::Oversized);
     // A valid statement, but signed by an operator other than the publisher.
-    publish(&mut raw, published_job(&key(65), 2));
+    raw.publish(JOB_TOPIC, published_job(&key(65), 2));
     assert_eq!(
         penalty_of(&mut events, raw_id, &mut raw).await,
         Offence::ProtocolViolation

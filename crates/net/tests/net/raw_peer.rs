@@ -111,6 +111,29 @@ impl RawPeer {
             .expect("subscribe");
     }
 
+    /// Publishes `bytes` on the gossip `topic`.
+    pub fn publish(&mut self, topic: &str, bytes: Vec<u8>) {
+        self.swarm
+            .behaviour_mut()
+            .gossip
+            .publish(IdentTopic::new(topic), bytes)
+            .expect("published");
+    }
+
+    /// Drives the swarm until `node` is seen subscribing to `topic`; false after `limit`.
+    pub async fn await_subscription(&mut self, node: PeerId, topic: &str, limit: Duration) -> bool {
+        self.drive_until(limit, |e| match e {
+            SwarmEvent::Behaviour(RawBehaviourEvent::Gossip(gossipsub::Event::Subscribed { peer_id, topic: t }))
+                if *peer_id == node && t.as_str() == topic =>
+            {
+                Some(())
+            }
+            _ => None,
+        })
+        .await
+        .is_some()
+    }
+
     /// Drives the swarm until `select` picks an event, or `None` after `limit`.
     pub async fn drive_until<T>(
         &mut self,
