@@ -141,16 +141,71 @@ impl FraudEvidence {
     /// hashes, their signatures and the replayed digest (not the inputs,
     /// which the statements bind already).
     pub fn id(&self) -> Digest32 {
-        let replayed = self.replayed_output_digest.map(|d| d.0).unwrap_or([0; 32]);
-        Digest32(keccak256(&[
+        evidence_id(
             EVIDENCE_ID_DOMAIN,
-            &self.accused.statement.signing_hash(),
-            &self.accused.signer.signature.0,
-            &self.conflicting.statement.signing_hash(),
-            &self.conflicting.signer.signature.0,
-            &[u8::from(self.replayed_output_digest.is_some())],
-            &replayed,
-        ]))
+            [
+                (self.accused.statement.signing_hash(), &self.accused.signer.signature.0),
+                (
+                    self.conflicting.statement.signing_hash(),
+                    &self.conflicting.signer.signature.0,
+                ),
+            ],
+            self.replayed_output_digest,
+        )
+    }
+}
+
+/// The id of either evidence format: keccak-256 of its domain, each signed
+/// message's hash and signature, and the replayed digest (tagged by presence).
+pub(crate) fn evidence_id(domain: &[u8], signed: [([u8; 32], &[u8; 65]); 2], replayed: Option<Digest32>) -> Digest32 {
+    let [(a_hash, a_sig), (b_hash, b_sig)] = signed;
+    Digest32(keccak256(&[
+        domain,
+        &a_hash,
+        a_sig,
+        &b_hash,
+        b_sig,
+        &[u8::from(replayed.is_some())],
+        &replayed.map(|d| d.0).unwrap_or([0; 32]),
+    ]))
+}
+
+/// Embedded inputs, when present, must be within `limits` and hash to the
+/// digest the accused signed.
+pub(crate) fn check_inputs(
+    inputs: Option<&TensorMap>,
+    stated: Digest32,
+    limits: &TensorLimits,
+) -> Result<(), EvidenceError> {
+    if let Some(inputs) = inputs {
+        limits.check_map(inputs).map_err(EvidenceError::Inputs)?;
+        let got = tensor_codec::digest(inputs);
+        if got != stated {
+            return Err(EvidenceError::InputDigest { got, stated });
+        }
+    }
+    Ok(())
+}
+
+/// What two valid, conflicting signatures of one computation prove: the same
+/// signer is equivocation; otherwise a replay that matches the witness's
+/// output makes it a wrong output, and no replay a mere disagreement.
+pub(crate) fn verdict(
+    operator: Address,
+    witness: Address,
+    witness_output: Digest32,
+    replayed: Option<Digest32>,
+) -> Result<Verdict, EvidenceError> {
+    if operator == witness {
+        return Ok(Verdict::Equivocation { operator });
+    }
+    match replayed {
+        Some(replayed) if replayed != witness_output => Err(EvidenceError::ReplayMismatch {
+            replayed,
+            stated: witness_output,
+        }),
+        Some(_) => Ok(Verdict::WrongOutput { operator, witness }),
+        None => Ok(Verdict::Disagreement { operator, witness }),
     }
 }
 
@@ -185,24 +240,11 @@ pub fn verify_evidence(evidence: &FraudEvidence, limits: &TensorLimits) -> Resul
     if accused.statement.output_digest == other.statement.output_digest {
         return Err(EvidenceError::NoConflict);
     }
-    if let Some(inputs) = &evidence.inputs {
-        limits.check_map(inputs).map_err(EvidenceError::Inputs)?;
-        let got = tensor_codec::digest(inputs);
-        let stated = accused.statement.input_digest;
-        if got != stated {
-            return Err(EvidenceError::InputDigest { got, stated });
-        }
-    }
-    let (operator, witness) = (accused.operator(), other.operator());
-    if operator == witness {
-        return Ok(Verdict::Equivocation { operator });
-    }
-    match evidence.replayed_output_digest {
-        Some(replayed) if replayed != other.statement.output_digest => Err(EvidenceError::ReplayMismatch {
-            replayed,
-            stated: other.statement.output_digest,
-        }),
-        Some(_) => Ok(Verdict::WrongOutput { operator, witness }),
-        None => Ok(Verdict::Disagreement { operator, witness }),
-    }
+    check_inputs(evidence.inputs.as_ref(), accused.statement.input_digest, limits)?;
+    verdict(
+        accused.operator(),
+        other.operator(),
+        other.statement.output_digest,
+        evidence.replayed_output_digest,
+    )
 }

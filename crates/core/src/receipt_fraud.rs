@@ -20,14 +20,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::digest::{Digest32, Nonce, keccak256};
-use crate::fraud::{EvidenceError, Verdict};
+use crate::digest::{Digest32, Nonce};
+use crate::fraud::{EvidenceError, Verdict, check_inputs, evidence_id, verdict};
 use crate::id::ModelId;
 use crate::job::MAX_ENGINE_TEXT;
 use crate::key::{Address, KeyError, Signature, recover};
 use crate::receipt::{EngineId, Evidence, Mode, Operator, RECEIPT_FORMAT_VERSION, Receipt};
 use crate::tensor::{TensorLimits, TensorMap};
-use crate::tensor_codec;
 
 /// The evidence format of [`ReceiptEvidence`].
 pub const RECEIPT_EVIDENCE_FORMAT: u16 = 2;
@@ -201,16 +200,14 @@ impl ReceiptEvidence {
     /// A stable id: keccak-256 of the domain, both receipts' hashes and
     /// signatures and the replayed digest (the inputs are bound already).
     pub fn id(&self) -> Digest32 {
-        let replayed = self.replayed_output_digest.map(|d| d.0).unwrap_or([0; 32]);
-        Digest32(keccak256(&[
+        evidence_id(
             ID_DOMAIN,
-            &self.accused.signing_hash(),
-            &self.accused.signature.0,
-            &self.conflicting.signing_hash(),
-            &self.conflicting.signature.0,
-            &[u8::from(self.replayed_output_digest.is_some())],
-            &replayed,
-        ]))
+            [
+                (self.accused.signing_hash(), &self.accused.signature.0),
+                (self.conflicting.signing_hash(), &self.conflicting.signature.0),
+            ],
+            self.replayed_output_digest,
+        )
     }
 }
 
@@ -234,26 +231,11 @@ pub fn verify_receipt_evidence(evidence: &ReceiptEvidence, limits: &TensorLimits
     if accused.output_digest == other.output_digest {
         return Err(EvidenceError::NoConflict);
     }
-    if let Some(inputs) = &evidence.inputs {
-        limits.check_map(inputs).map_err(EvidenceError::Inputs)?;
-        let got = tensor_codec::digest(inputs);
-        if got != accused.input_digest {
-            return Err(EvidenceError::InputDigest {
-                got,
-                stated: accused.input_digest,
-            });
-        }
-    }
-    let (operator, witness) = (accused.operator(), other.operator());
-    if operator == witness {
-        return Ok(Verdict::Equivocation { operator });
-    }
-    match evidence.replayed_output_digest {
-        Some(replayed) if replayed != other.output_digest => Err(EvidenceError::ReplayMismatch {
-            replayed,
-            stated: other.output_digest,
-        }),
-        Some(_) => Ok(Verdict::WrongOutput { operator, witness }),
-        None => Ok(Verdict::Disagreement { operator, witness }),
-    }
+    check_inputs(evidence.inputs.as_ref(), accused.input_digest, limits)?;
+    verdict(
+        accused.operator(),
+        other.operator(),
+        other.output_digest,
+        evidence.replayed_output_digest,
+    )
 }
