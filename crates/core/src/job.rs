@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use crate::digest::{Digest32, Nonce, keccak256};
 use crate::eip712::{domain_separator, word_u64};
 use crate::id::ModelId;
-use crate::key::{Address, KeyError, OperatorKey, Signature, recover};
+use crate::key::{Address, KeyError, OperatorKey, Signature, recover_signer};
 use crate::receipt::{EngineId, Operator};
 
 /// The job statement format this build writes and verifies.
@@ -163,24 +163,40 @@ impl JobSignature {
 
     /// Checks that the named operator's key has its address and made the
     /// signature over `hash` (a statement's [`JobStatement::signing_hash`]).
+    ///
+    /// One public key recovery: when the signature recovers to the named key,
+    /// the recovered point gives the key's address without decompressing the
+    /// named key again. A failure is reported as if the key were checked
+    /// first (an invalid key or a key of another address before a bad
+    /// signature), whatever the order of the work.
     pub fn check(&self, hash: &[u8; 32]) -> Result<(), JobError> {
         let address = self.operator.address;
+        let recovered = recover_signer(hash, &self.signature);
+        if let Ok((signer, signer_address)) = recovered
+            && signer == self.operator.public_key
+        {
+            if signer_address != address {
+                return Err(JobError::OperatorMismatch {
+                    address,
+                    key_address: signer_address,
+                });
+            }
+            return Ok(());
+        }
         let key_address = self.operator.public_key.address().map_err(JobError::Key)?;
         if key_address != address {
             return Err(JobError::OperatorMismatch { address, key_address });
         }
-        let signer = recover(hash, &self.signature).map_err(|reason| JobError::Signature {
-            operator: address,
-            reason,
-        })?;
-        if signer != self.operator.public_key {
-            let signer = signer.address().map_err(JobError::Key)?;
-            return Err(JobError::WrongSigner {
+        match recovered {
+            Ok((_, signer)) => Err(JobError::WrongSigner {
                 operator: address,
                 signer,
-            });
+            }),
+            Err(reason) => Err(JobError::Signature {
+                operator: address,
+                reason,
+            }),
         }
-        Ok(())
     }
 }
 
