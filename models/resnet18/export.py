@@ -5,10 +5,12 @@
 The architecture is `torchvision.models.resnet18(num_classes=10)` as
 torchvision defines it (7x7 stride-2 stem conv, BatchNorm, ReLU, 4 stages of
 2 BasicBlocks with 1x1 stride-2 projection shortcuts, adaptive average pool,
-fc 512 -> 10) with ONE adaptation: the stem's 3x3 stride-2 MaxPool is
-replaced by Identity (`--keep-maxpool` keeps it), because the proof system
-does not prove MaxPool yet. At 32x32 the spatial sizes are then 16 (stem and
-layer1), 8, 4, 2, and the adaptive average pool is a global one.
+fc 512 -> 10), unchanged, the stem's 3x3 stride-2 pad-1 MaxPool included
+(the proof system proves it, docs/proof-system.md 9.10). At 32x32 the spatial
+sizes are 16 (stem conv), 8 (stem MaxPool and layer1), 4, 2, 1, and the
+adaptive average pool is a global one. `--no-maxpool` replaces the stem
+MaxPool by Identity (sizes 16, 16, 8, 4, 2: the variant measured before
+MaxPool was provable).
 
 Weights are torchvision's own initialisation (Kaiming normal convs, BN
 gamma 1 / beta 0) drawn with `torch.manual_seed(0)`; the BatchNorm running
@@ -35,10 +37,10 @@ import torchvision
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def build(keep_maxpool: bool) -> torch.nn.Module:
+def build(no_maxpool: bool) -> torch.nn.Module:
     torch.manual_seed(0)
     model = torchvision.models.resnet18(num_classes=10)
-    if not keep_maxpool:
+    if no_maxpool:
         model.maxpool = torch.nn.Identity()
     gen = torch.Generator().manual_seed(1)
     with torch.no_grad():
@@ -55,10 +57,10 @@ def build(keep_maxpool: bool) -> torch.nn.Module:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=os.path.join(HERE, "resnet18.onnx"))
-    parser.add_argument("--keep-maxpool", action="store_true", help="keep torchvision's stem MaxPool")
+    parser.add_argument("--no-maxpool", action="store_true", help="replace the stem MaxPool by Identity")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    model = build(args.keep_maxpool)
+    model = build(args.no_maxpool)
     example = torch.zeros(1, 3, 32, 32)
     torch.onnx.export(
         model,

@@ -14,7 +14,8 @@
 //!
 //! Measurement of record (whole-process peak from `/usr/bin/time -v`):
 //! ```text
-//! python3 models/resnet18/export.py        # once: writes models/resnet18/resnet18.onnx
+//! python3 models/resnet18/export.py        # once: writes models/resnet18/resnet18.onnx (stem MaxPool kept;
+//!                                          # --no-maxpool: replaced by Identity, the variant measured below)
 //! cargo bench -p veris-zk --bench infer_resnet --no-run
 //! cd crates/zk && VERIS_BENCH_MODEL=resnet18 /usr/bin/time -v \
 //!     $CARGO_TARGET_DIR/release/deps/infer_resnet-<hash> --bench

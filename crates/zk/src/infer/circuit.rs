@@ -16,6 +16,7 @@ use super::pointwise::PointTable;
 use super::slots::{Slot, allocate};
 use super::view::VarMap;
 use super::walk::{Kind, Proto, check_input_shape, walk};
+use super::window_max::{MAX_TABLE_VARS, MaxPoolLayer, tap_vars};
 
 /// Largest number of variables of a proof's witness commitment.
 pub const MAX_WITNESS_VARS: usize = 28;
@@ -152,6 +153,7 @@ pub(crate) enum Layer {
     Requant(Box<RequantLayer>),
     Pointwise(PointwiseLayer),
     Add(AddLayer),
+    MaxPool(MaxPoolLayer),
 }
 
 impl Layer {
@@ -162,6 +164,7 @@ impl Layer {
             Layer::Requant(l) => l.output,
             Layer::Pointwise(r) => r.output,
             Layer::Add(a) => a.output,
+            Layer::MaxPool(m) => m.output,
         }
     }
 }
@@ -186,7 +189,13 @@ pub(crate) fn stage_limbs(stage: &Stage) -> usize {
         Stage::Conv(c) => c.channels.limbs(),
         Stage::AvgPool(p) => p.limbs(),
         Stage::MatMul(m) => m.limbs(),
-        Stage::Relu | Stage::Lut(_) | Stage::Reshape(_) | Stage::Flatten(_) | Stage::Transpose(_) | Stage::Add(_) => 0,
+        Stage::Relu
+        | Stage::MaxPool(_)
+        | Stage::Lut(_)
+        | Stage::Reshape(_)
+        | Stage::Flatten(_)
+        | Stage::Transpose(_)
+        | Stage::Add(_) => 0,
     }
 }
 
@@ -232,6 +241,13 @@ impl Circuit {
                 }
                 Proto::Pointwise { stage, .. } => logs.push(PointTable::of(&stages[*stage]).table_vars()),
                 Proto::Add { .. } => logs.push(PAIR_VARS),
+                Proto::MaxPool { stage, out, .. } => {
+                    let Stage::MaxPool(window) = &stages[*stage] else {
+                        unreachable!("max pool protos come from max pool stages")
+                    };
+                    let vars = out.total_vars() + tap_vars(window).iter().sum::<usize>();
+                    logs.extend([vars, vars, MAX_TABLE_VARS]);
+                }
             }
         }
         logs.extend([region_vars, VALUE_VARS]);
@@ -312,6 +328,29 @@ impl Circuit {
                     layout,
                     multiplicities: next.next().expect("slot"),
                 }),
+                Proto::MaxPool {
+                    stage,
+                    from,
+                    input,
+                    out,
+                } => {
+                    let Stage::MaxPool(window) = &stages[stage] else {
+                        unreachable!("max pool protos come from max pool stages")
+                    };
+                    let [diffs, selector, multiplicities] = [(); 3].map(|_| next.next().expect("slot"));
+                    Layer::MaxPool(MaxPoolLayer {
+                        stage,
+                        input: source(from, &outputs),
+                        from,
+                        output,
+                        in_grid: input,
+                        out,
+                        tap_vars: tap_vars(window),
+                        diffs,
+                        selector,
+                        multiplicities,
+                    })
+                }
             };
             outputs.push(output);
             layers.push(layer);

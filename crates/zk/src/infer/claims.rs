@@ -79,6 +79,21 @@ impl<'a> ClaimSink<'a> {
         )
     }
 
+    /// Whether public columns and tensors are checked (the verifier's sink).
+    pub fn checks_public(&self) -> bool {
+        self.check_public
+    }
+
+    /// A claim on a witness table.
+    pub fn witness_claim(&mut self, slot: Slot, point: &[E], value: E) {
+        self.witness(slot, point, value);
+    }
+
+    /// A claim on a value by its source: checked at once if public, else a witness claim.
+    pub fn source_claim(&mut self, source: Source, layout: &Layout, point: &[E], value: E) -> Result<(), VerifyError> {
+        self.source(source, layout, point, value)
+    }
+
     /// A claim on a layer's input, read through the layer's transposed view if it has one.
     fn viewed(
         &mut self,

@@ -91,6 +91,9 @@ pub enum Stage {
     Conv(ConvKey),
     /// An average pool with a constant window count (proved).
     AvgPool(PoolKey),
+    /// A max pool over the window (proved by differences and a one-hot
+    /// selector; see [`super::window_max`]).
+    MaxPool(super::key_cnn::WindowKey),
     /// A residual addition of two values (proved by lookup; see [`super::key_add`]).
     Add(AddKey),
     /// A pointwise function by public table (Sigmoid, Tanh, Erf, GELU, …; proved by lookup).
@@ -258,6 +261,7 @@ fn check_stage(stage: &Stage) -> Result<(), String> {
             check_linear(&c.channels)
         }
         Stage::AvgPool(p) => check_pool(p),
+        Stage::MaxPool(w) => super::window_max::check_max_pool(w),
         Stage::Add(a) => a.check(),
         Stage::Lut(l) => l.check(),
         Stage::Relu | Stage::Flatten(_) => Ok(()),

@@ -31,12 +31,20 @@ pub struct WindowKey {
 }
 
 impl WindowKey {
-    fn check(&self) -> Result<(), String> {
+    pub(crate) fn check(&self) -> Result<(), String> {
         let positive = self.kernel.iter().chain(&self.strides).chain(&self.dilations);
         if positive.clone().any(|&v| v == 0) || positive.chain(&self.pads).any(|&v| v > MAX_WINDOW) {
             return Err(format!("window {self:?} outside the allowed ranges"));
         }
         Ok(())
+    }
+
+    /// Whether every pad is smaller than its axis's extent (the semantics' rule for pools).
+    pub fn pads_below_extent(&self) -> bool {
+        (0..2).all(|axis| {
+            let e = self.extent(axis);
+            (self.pads[axis] as usize) < e && (self.pads[axis + 2] as usize) < e
+        })
     }
 
     /// `d·(k − 1) + 1` along `axis` (0 = H, 1 = W).
@@ -148,25 +156,16 @@ pub(crate) fn check_conv(c: &ConvKey) -> Result<(), String> {
 
 pub(crate) fn check_pool(p: &PoolKey) -> Result<(), String> {
     p.window.check()?;
-    for axis in 0..2 {
-        if p.pads_not_smaller(axis) {
-            return Err(format!(
-                "pool window {:?}: a pad is not smaller than the extent",
-                p.window
-            ));
-        }
+    if !p.window.pads_below_extent() {
+        return Err(format!(
+            "pool window {:?}: a pad is not smaller than the extent",
+            p.window
+        ));
     }
     if !p.requant.is_valid() || p.requant.shift > MAX_AVERAGE_SHIFT {
         return Err("invalid average requantizer".into());
     }
     Ok(())
-}
-
-impl PoolKey {
-    fn pads_not_smaller(&self, axis: usize) -> bool {
-        let e = self.window.extent(axis);
-        self.window.pads[axis] as usize >= e || self.window.pads[axis + 2] as usize >= e
-    }
 }
 
 pub(crate) fn write_pool(w: &mut Writer, p: &PoolKey) {

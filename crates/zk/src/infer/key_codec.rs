@@ -16,10 +16,12 @@
 //!     6 Conv:    u32 c_in ‖ u32 group ‖ window ‖ the Linear fields (k = (c_in/group)·kh·kw, n = c_out)
 //!     8 AvgPool: window ‖ u32 M ‖ u8 s
 //!     9 Add:     u32 M_a ‖ u8 s_a ‖ u32 M_b ‖ u8 s_b ‖ u8 relu
+//!    10 MaxPool: window (pads smaller than the extents)
 //!    16 Lut:     256 × i8 (entry u ↦ f(u − 128))
 //!    17 Transpose: u8 rank ‖ rank × u8 perm
 //!    18 MatMul:  u32 K ‖ u32 M ‖ u8 s (operands: A, then B)
-//! Tags 1 and 3–8 are the exact semantics' op tags; 9 (Add), 16 (Lut), 17 (Transpose)
+//! Tags 1, 3–6 and 8 are the exact semantics' op tags; 9 (Add), 10 (MaxPool, the
+//! semantics' 7 is unused here), 16 (Lut), 17 (Transpose)
 //! and 18 (MatMul of two activations) are this key's own. Any stage may read any
 //! earlier value (the input included) through its operand indices.
 //! window = 10 × u32: kernel [2] ‖ strides [2] ‖ dilations [2] ‖ pads [4] (top, left, bottom, right)
@@ -33,6 +35,7 @@ use super::key_cnn::{ConvKey, WindowKey, read_pool, write_pool};
 use super::matmul_act::{MatMulKey, TAG_MATMUL};
 use super::pointwise::{LutKey, TAG_LUT};
 use super::view::TAG_TRANSPOSE;
+use super::window_max::TAG_MAX_POOL;
 use crate::codec::{Reader, Writer};
 use crate::error::DecodeError;
 use crate::pcs::PcsParams;
@@ -183,6 +186,7 @@ fn stage_tag(stage: &Stage) -> u8 {
         Stage::Conv(_) => 6,
         Stage::AvgPool(_) => 8,
         Stage::Add(_) => 9,
+        Stage::MaxPool(_) => TAG_MAX_POOL,
         Stage::Lut(_) => TAG_LUT,
         Stage::Transpose(_) => TAG_TRANSPOSE,
         Stage::MatMul(_) => TAG_MATMUL,
@@ -221,6 +225,7 @@ fn write_stage(w: &mut Writer, stage: &Stage, operands: &[u32]) {
             write_linear(w, &c.channels);
         }
         Stage::AvgPool(p) => write_pool(w, p),
+        Stage::MaxPool(window) => window.write(w),
         Stage::Add(a) => {
             write_requant(w, a.requant_a);
             write_requant(w, a.requant_b);
@@ -293,6 +298,7 @@ fn read_stage_body(
             }))
         }
         8 => Ok(Stage::AvgPool(read_pool(r)?)),
+        TAG_MAX_POOL => Ok(Stage::MaxPool(WindowKey::read(r)?)),
         3 => Ok(Stage::Relu),
         TAG_LUT => Ok(Stage::Lut(LutKey::read(r)?)),
         4 => {

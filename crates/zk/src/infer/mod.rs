@@ -7,8 +7,9 @@
 //! Supported programs (v1): 8-bit chains of `Linear` and `Conv` (any groups,
 //! strides, dilations and pads; with or without fused ReLU),
 //! `AveragePool` with a constant window count, `GlobalAveragePool` (as the
-//! whole-plane average pool), `Relu`, `Lut` (the engine's tabulated Sigmoid,
-//! Tanh, Erf, GELU, by one lookup into the public table, [`pointwise`]), `Reshape`,
+//! whole-plane average pool), `MaxPool` (by differences and a selector),
+//! `Relu`, `Lut` (the engine's tabulated Sigmoid, Tanh, Erf, GELU, by one
+//! lookup into the public table, [`pointwise`]), `Reshape`,
 //! `Flatten`, `Transpose` (a re-indexing of claims when the moved axes are
 //! powers of two), the `MatMul` of two earlier activations ([`matmul_act`])
 //! and the residual `Add` (two operands of one shape, each rescaled, §9.10),
@@ -45,6 +46,7 @@
 //! | [`key`] | the verifying key (public model key) and its stages |
 //! | [`key_cnn`] | the Conv and AveragePool stages and their windows |
 //! | [`key_add`] | the residual Add stage and the value graph's invariants |
+//! | `window_max` | `MaxPool`: window maxima by range-checked differences and a one-hot selector |
 //! | [`pointwise`] | pointwise layers (ReLU, `Lut`) and their public tables |
 //! | [`statement`] | model id, quantized input and output |
 //! | [`proof`] | the proof object and its canonical encoding |
@@ -74,6 +76,7 @@ mod walk;
 mod walk_matmul;
 mod window;
 mod window_grouped;
+mod window_max;
 
 #[cfg(feature = "prover")]
 pub mod profile;

@@ -5,7 +5,9 @@
 //! ‖ witness commitment root (32)
 //! ‖ one LogUp proof per layer (in order), then the range LogUp proof
 //! ‖ per requantized layer (Linear, Conv, AvgPool, activation MatMul): relation evaluations (2 + 2·limbs E)
-//!   ‖ per reduction step ([`super::window`]): sumcheck (vars·(degree + 1) E) ‖ its evaluations
+//!   ‖ per reduction step ([`super::window`]): sumcheck (vars·(degree + 1) E) ‖ its evaluations;
+//!   a MaxPool layer in the same sequence (layer order): `D(r), y(r_o)` (2 E) ‖ window sumcheck ‖ 1 E
+//!   ‖ selector sumcheck ‖ 1 E ([`super::window_max`])
 //! ‖ batched opening of the witness commitment ‖ batched opening of the model commitment
 //! ```
 //! with a batched opening = sumcheck (`D·3` E) ‖ 1 E ‖ PCS opening. Every
@@ -42,7 +44,7 @@ pub(crate) struct Step {
     pub evals: Vec<E>,
 }
 
-/// A requantized layer's part of the proof.
+/// A requantized or max pool layer's part of the proof.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct LayerProof {
     /// `Lc(r), Uc(r), e_0(r) … e_{L−1}(r), f_0(r) … f_{L−1}(r)`.
@@ -56,6 +58,7 @@ pub(crate) struct LayerProof {
 pub struct Proof {
     pub(crate) witness_root: Digest,
     pub(crate) lookups: Vec<LookupProof>,
+    /// One per requantized or max pool layer, in layer order.
     pub(crate) requant: Vec<LayerProof>,
     pub(crate) witness_opening: BatchProof,
     pub(crate) model_opening: BatchProof,
@@ -82,6 +85,7 @@ pub(crate) fn lookup_shapes(circuit: &Circuit) -> Vec<LookupShape> {
                 table_vars: PAIR_VARS,
                 columns: 3,
             },
+            Layer::MaxPool(m) => m.lookup_shape(),
         })
         .collect();
     shapes.push(LookupShape {
@@ -154,9 +158,13 @@ impl Proof {
             .collect::<Result<_, _>>()?;
         let mut requant = Vec::new();
         for layer in &circuit.layers {
-            let Layer::Requant(l) = layer else { continue };
-            let relation = r.fields(2 + 2 * l.e_limbs.len())?;
-            let steps = step_shapes(l)
+            let (relation, shapes) = match layer {
+                Layer::Requant(l) => (2 + 2 * l.e_limbs.len(), step_shapes(l)),
+                Layer::MaxPool(m) => (2, m.step_shapes().to_vec()),
+                Layer::Pointwise(_) | Layer::Add(_) => continue,
+            };
+            let relation = r.fields(relation)?;
+            let steps = shapes
                 .into_iter()
                 .map(|shape| {
                     Ok(Step {

@@ -19,9 +19,11 @@ use super::profile::ProveProfile;
 use super::proof::{LayerProof, Proof};
 use super::setup::ProverKey;
 use super::statement::{QuantTensor, Statement};
-use super::verify::{recombine, requant_layers, start_transcript};
+use super::verify::{recombine, start_transcript};
 use super::walk::Kind;
 use super::window::bias_term;
+use super::window_max;
+use super::window_max::prover::{prove_max_pool, table as max_table};
 use super::window_prover::prove_reduction;
 use super::witness::{LayerWitness, Recorder, RequantWitness, Witness, channel_of};
 use super::{LOOKUP_COLUMNS_LINEAR, QMIN};
@@ -197,6 +199,13 @@ pub fn prove_witness_profiled<H: Hasher>(
                     to_f_u(&w.multiplicities),
                 )
             }
+            (Layer::MaxPool(_), None) => {
+                let LayerWitness::MaxPool(w) = lw else {
+                    return Err(shape_error("witness layers do not follow the circuit"));
+                };
+                let columns = vec![to_f(&w.selector), to_f(&w.diffs)];
+                (columns, max_table(), to_f_u(&w.multiplicities))
+            }
             _ => return Err(shape_error("witness layers do not follow the circuit")),
         };
         let lw = LookupWitness {
@@ -212,6 +221,7 @@ pub fn prove_witness_profiled<H: Hasher>(
                 Some(Stage::Add(key)) => sink.add_lookup(a, key, &claims),
                 _ => return Err(shape_error("circuit and key disagree")),
             },
+            Layer::MaxPool(m) => window_max::lookup_claims(&mut sink, m, &claims),
         }
         .expect("the prover's sink checks nothing");
         lookups.push(proof);
@@ -219,6 +229,7 @@ pub fn prove_witness_profiled<H: Hasher>(
             Layer::Requant(l) => requant_phase(l.kind, true),
             Layer::Pointwise(_) => "lookup: relu and lut",
             Layer::Add(_) => "lookup: add",
+            Layer::MaxPool(_) => "lookup: max pool",
         };
         lap = profile.lap(phase, lap);
     }
@@ -237,15 +248,27 @@ pub fn prove_witness_profiled<H: Hasher>(
     lap = profile.lap("lookup: range", lap);
 
     let mut requant = Vec::new();
-    let requant_witnesses = witness
-        .layers
-        .iter()
-        .enumerate()
-        .filter_map(|(i, w)| w.requant().map(|w| (i, w)));
-    for (l, (i, w)) in requant_layers(circuit).into_iter().zip(requant_witnesses) {
-        let operands = (witness.layer_input(i), witness.layer_input_b(i));
-        requant.push(prove_requant(&mut t, &mut sink, pk, l, w, operands)?);
-        lap = profile.lap(requant_phase(l.kind, false), lap);
+    for (i, (layer, lw)) in circuit.layers.iter().zip(&witness.layers).enumerate() {
+        match (layer, lw) {
+            (Layer::Requant(l), lw) => {
+                let w = lw
+                    .requant()
+                    .ok_or_else(|| shape_error("witness layers do not follow the circuit"))?;
+                let operands = (witness.layer_input(i), witness.layer_input_b(i));
+                requant.push(prove_requant(&mut t, &mut sink, pk, l, w, operands)?);
+                lap = profile.lap(requant_phase(l.kind, false), lap);
+            }
+            (Layer::MaxPool(m), LayerWitness::MaxPool(w)) => {
+                let Some(Stage::MaxPool(window)) = pk.vk.stages.get(m.stage) else {
+                    return Err(shape_error("circuit and key disagree"));
+                };
+                let x = witness.layer_input(i);
+                let lp = prove_max_pool(&mut t, &mut sink, window, m, &x, &w.output, &w.diffs, &w.selector)?;
+                requant.push(lp);
+                lap = profile.lap("sumcheck: max pool", lap);
+            }
+            _ => {}
+        }
     }
     let witness_opening = prove_batch(&mut t, b"witness", &commitment, &data, &big, &sink.witness)?;
     lap = profile.lap("opening: witness", lap);
@@ -315,6 +338,15 @@ fn pack(w: &Witness) -> Vec<F> {
                     put(s, to_f(&aw.output));
                 }
                 put(a.multiplicities, to_f_u(&aw.multiplicities));
+            }
+            (Layer::MaxPool(m), None) => {
+                let LayerWitness::MaxPool(mw) = lw else { continue };
+                if let super::circuit::Source::Witness(s) = m.output {
+                    put(s, to_f(&mw.output));
+                }
+                put(m.diffs, to_f(&mw.diffs));
+                put(m.selector, to_f(&mw.selector));
+                put(m.multiplicities, to_f_u(&mw.multiplicities));
             }
             _ => {}
         }

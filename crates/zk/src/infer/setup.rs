@@ -16,7 +16,7 @@ use super::key_add::{AddKey, arity};
 use super::matmul_act::prover::matmul_tables;
 use super::model_slots::model_layout;
 use super::pointwise::LutKey;
-use super::setup_cnn::{conv_key, global_pool_key, pool_key};
+use super::setup_cnn::{conv_key, global_pool_key, max_pool_key, pool_key};
 use super::setup_matmul::matmul_key;
 use super::tables::{RequantTables, conv_tables, linear_tables, pool_tables};
 use super::{MAX_ACC_BOUND, SEMANTICS_VERSION};
@@ -171,6 +171,7 @@ fn stages_of(model: &ExactModel) -> Result<(Vec<Stage>, Vec<Vec<u32>>), SetupErr
             ExactOp::BatchMatMul(m) => Stage::MatMul(matmul_key(model, i, m, &mut shapes)?),
             ExactOp::Conv(c) => Stage::Conv(conv_key(i, c)?),
             ExactOp::AvgPool(p) => Stage::AvgPool(pool_key(p)?),
+            ExactOp::MaxPool(p) => Stage::MaxPool(max_pool_key(i, p)?),
             ExactOp::GlobalAvgPool(p) => Stage::AvgPool(global_pool_key(model, i, p, &mut shapes)?),
             ExactOp::Add {
                 requant_a,

@@ -6,7 +6,7 @@
 
 use veris_core::spec::Dim;
 use veris_core::{Tensor, TensorData, TensorMap};
-use veris_engine::exact::{AvgPool, Conv, ExactModel, GlobalAvgPool};
+use veris_engine::exact::{AvgPool, Conv, ExactModel, GlobalAvgPool, MaxPool};
 
 use super::key::RequantParams;
 use super::key_cnn::{ConvKey, PoolKey, WindowKey};
@@ -41,6 +41,13 @@ pub(crate) fn pool_key(p: &AvgPool) -> Result<PoolKey, SetupError> {
             shift: p.requant.shift,
         },
     })
+}
+
+pub(crate) fn max_pool_key(op: usize, p: &MaxPool) -> Result<WindowKey, SetupError> {
+    if p.window.ceil_mode {
+        return Err(SetupError::NotYetProvable(format!("op {op} (MaxPool): ceil_mode")));
+    }
+    Ok(window_key(&p.window))
 }
 
 fn window_key(w: &veris_engine::exact::window::Window2d) -> WindowKey {

@@ -9,6 +9,7 @@ use super::opening::verify_batch;
 use super::proof::{LayerProof, Proof, lookup_shapes, witness_commitment};
 use super::statement::{QuantTensor, Statement};
 use super::window::{bias_term, verify_reduction};
+use super::window_max;
 use super::{LIMB_BITS, PROTOCOL, QMAX, QMIN};
 use crate::error::VerifyError;
 use crate::field::{E, F, Field};
@@ -92,12 +93,12 @@ fn shape_err(what: &'static str, expected: usize, got: usize) -> VerifyError {
     VerifyError::Shape { what, expected, got }
 }
 
-/// The requantized layers of a circuit, in order.
-pub(crate) fn requant_layers(circuit: &Circuit) -> Vec<&RequantLayer> {
+/// The layers with a claim reduction after the lookups (requantized and max pool layers), in order.
+pub(crate) fn reduced_layers(circuit: &Circuit) -> Vec<&Layer> {
     circuit
         .layers
         .iter()
-        .filter_map(|l| if let Layer::Requant(l) = l { Some(&**l) } else { None })
+        .filter(|l| matches!(l, Layer::Requant(_) | Layer::MaxPool(_)))
         .collect()
 }
 
@@ -124,19 +125,33 @@ fn run<H: Hasher>(
                 Some(Stage::Add(key)) => sink.add_lookup(a, key, &claims)?,
                 _ => return Err(VerifyError::FinalClaim("circuit and key disagree")),
             },
+            Some(Layer::MaxPool(m)) => window_max::lookup_claims(&mut sink, m, &claims)?,
             None => sink.range_lookup(circuit, &claims)?,
         }
     }
-    let layers = requant_layers(circuit);
-    if proof.requant.len() != layers.len() {
-        return Err(shape_err("requantized layer proofs", layers.len(), proof.requant.len()));
+    let reduced = reduced_layers(circuit);
+    if proof.requant.len() != reduced.len() {
+        return Err(shape_err(
+            "requantized layer proofs",
+            reduced.len(),
+            proof.requant.len(),
+        ));
     }
-    for (layer, lp) in layers.into_iter().zip(&proof.requant) {
+    for (layer, lp) in reduced.into_iter().zip(&proof.requant) {
+        let index = match layer {
+            Layer::Requant(l) => l.stage,
+            Layer::MaxPool(m) => m.stage,
+            Layer::Pointwise(_) | Layer::Add(_) => unreachable!("reduced layers only"),
+        };
         let stage = vk
             .stages
-            .get(layer.stage)
+            .get(index)
             .ok_or(VerifyError::FinalClaim("circuit and key disagree"))?;
-        requant_layer(t, &mut sink, stage, layer, lp)?;
+        match (layer, stage) {
+            (Layer::Requant(l), _) => requant_layer(t, &mut sink, stage, l, lp)?,
+            (Layer::MaxPool(m), Stage::MaxPool(window)) => window_max::verify_max_pool(t, &mut sink, window, m, lp)?,
+            _ => return Err(VerifyError::FinalClaim("circuit and key disagree")),
+        }
     }
     let witness = witness_commitment(vk, circuit, proof.witness_root);
     verify_batch(t, b"witness", &witness, &sink.witness, &proof.witness_opening)?;

@@ -19,6 +19,7 @@ use super::shape::{MAX_OP_ELEMENTS, flatten_shape, reshape_target};
 use super::statement::element_count;
 use super::view::VarMap;
 use super::walk_matmul::{OperandB, Value, matmul_proto, read_view, transpose_view};
+use super::window_max::every_window_reads_input;
 
 /// Which reduction proves a requantized layer's accumulators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +62,13 @@ pub(crate) enum Proto {
         from: [Option<usize>; 2],
         layout: Layout,
     },
+    /// A max pool from the `input` grid to the `out` grid ([`super::window_max`]).
+    MaxPool {
+        stage: usize,
+        from: Option<usize>,
+        input: Grid,
+        out: Grid,
+    },
 }
 
 impl Proto {
@@ -68,6 +76,7 @@ impl Proto {
         match self {
             Proto::Requant { out, .. } => *out,
             Proto::Pointwise { layout, .. } | Proto::Add { layout, .. } => *layout,
+            Proto::MaxPool { out, .. } => Layout::Grid(*out),
         }
     }
 }
@@ -130,7 +139,7 @@ fn connect(
         match protos[j] {
             Proto::Pointwise { from: None, .. } => break true,
             Proto::Pointwise { from: Some(i), .. } => chain.push(i),
-            Proto::Requant { .. } | Proto::Add { .. } => break false,
+            Proto::Requant { .. } | Proto::Add { .. } | Proto::MaxPool { .. } => break false,
         }
     };
     readers[last] += 1;
@@ -158,7 +167,7 @@ pub(crate) fn input_chain(protos: &[Proto], last: usize) -> Option<Vec<usize>> {
         match protos[*chain.last().expect("non-empty")] {
             Proto::Pointwise { from: None, .. } => return Some(chain),
             Proto::Pointwise { from: Some(i), .. } => chain.push(i),
-            Proto::Requant { .. } | Proto::Add { .. } => return None,
+            Proto::Requant { .. } | Proto::Add { .. } | Proto::MaxPool { .. } => return None,
         }
     }
 }
@@ -184,6 +193,7 @@ fn window_out(stage_index: usize, stage: &Stage, shape: &[usize]) -> Result<(Gri
             (&k.window, k.channels.n as usize)
         }
         Stage::AvgPool(p) => (&p.window, c),
+        Stage::MaxPool(w) => (w, c),
         _ => unreachable!("window stages only"),
     };
     let fit = |axis, len| {
@@ -193,6 +203,12 @@ fn window_out(stage_index: usize, stage: &Stage, shape: &[usize]) -> Result<(Gri
         })
     };
     let (input, out) = (Grid::new([n, c, h, w]), Grid::new([n, c_out, fit(0, h)?, fit(1, w)?]));
+    if matches!(stage, Stage::MaxPool(_)) && !every_window_reads_input(window, &input, &out) {
+        return Err(StatementError::Shape {
+            what: "max pool input",
+            detail: format!("stage {stage_index}: a window of {shape:?} lies in the padding only"),
+        });
+    }
     // The selectors cost O(OH·kh + OW·kw); the padded grids are committed or evaluated.
     let taps = (out.dims[2] as u64 * u64::from(window.kernel[0])).max(out.dims[3] as u64 * u64::from(window.kernel[1]));
     let vars = input.total_vars().max(out.total_vars());
@@ -258,7 +274,7 @@ pub(crate) fn walk(
                     b: None,
                 })
             }
-            Stage::Conv(_) | Stage::AvgPool(_) => {
+            Stage::Conv(_) | Stage::AvgPool(_) | Stage::MaxPool(_) => {
                 if view.is_some() {
                     return Err(StatementError::NotYetProvable(format!(
                         "stage {stage_index}: a window op reading a transpose"
@@ -267,19 +283,26 @@ pub(crate) fn walk(
                 let (input, out) = window_out(stage_index, stage, &shape)?;
                 connect(&mut protos, &mut readers, current, Layout::Grid(input), stage_index)?;
                 shape = out.dims.to_vec();
-                let kind = match stage {
-                    Stage::Conv(c) if c.group > 1 => Kind::GroupedConv,
-                    Stage::Conv(_) => Kind::Conv,
-                    _ => Kind::Pool,
-                };
-                Some(Proto::Requant {
-                    stage: stage_index,
-                    kind,
-                    from: current,
-                    view: None,
-                    input: Layout::Grid(input),
-                    out: Layout::Grid(out),
-                    b: None,
+                Some(match stage {
+                    Stage::MaxPool(_) => Proto::MaxPool {
+                        stage: stage_index,
+                        from: current,
+                        input,
+                        out,
+                    },
+                    _ => Proto::Requant {
+                        stage: stage_index,
+                        kind: match stage {
+                            Stage::Conv(c) if c.group > 1 => Kind::GroupedConv,
+                            Stage::Conv(_) => Kind::Conv,
+                            _ => Kind::Pool,
+                        },
+                        from: current,
+                        view: None,
+                        input: Layout::Grid(input),
+                        out: Layout::Grid(out),
+                        b: None,
+                    },
                 })
             }
             Stage::Relu | Stage::Lut(_) => {

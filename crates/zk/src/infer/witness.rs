@@ -22,6 +22,7 @@ use super::statement::Statement;
 use super::tables::VALUES;
 use super::view::view_table;
 use super::walk::Kind;
+use super::window_max::prover::{columns as max_columns, multiplicities as max_multiplicities};
 use super::witness_acc::accumulators;
 use super::witness_lookup::{add_multiplicities, pointwise_multiplicities};
 use super::{LIMB_BITS, QMAX, QMIN};
@@ -68,6 +69,20 @@ pub struct AddWitness {
     pub multiplicities: Vec<u64>,
 }
 
+/// A max pool's committed values ([`super::window_max`]): per output element
+/// `o` and padded tap `t`, index `o·2^tv + t`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaxPoolWitness {
+    /// The window maxima, padded like the output grid.
+    pub output: Vec<i64>,
+    /// `D = y − x_t` (a tap inside the input), `y + 128` (other taps of a real output), `y` (padded outputs).
+    pub diffs: Vec<i64>,
+    /// One 1 per output, at a real tap whose difference is 0.
+    pub selector: Vec<i64>,
+    /// Uses of each row of the 512-row `(selector, difference)` table.
+    pub multiplicities: Vec<u64>,
+}
+
 /// One proved layer's witness.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LayerWitness {
@@ -83,6 +98,8 @@ pub enum LayerWitness {
     Pointwise(PointwiseWitness),
     /// A residual Add.
     Add(AddWitness),
+    /// A max pool.
+    MaxPool(MaxPoolWitness),
 }
 
 /// Everything a proof commits to, plus the statement it is for.
@@ -104,7 +121,7 @@ impl LayerWitness {
             LayerWitness::Linear(w) | LayerWitness::Conv(w) | LayerWitness::Pool(w) | LayerWitness::MatMul(w) => {
                 Some(w)
             }
-            LayerWitness::Pointwise(_) | LayerWitness::Add(_) => None,
+            LayerWitness::Pointwise(_) | LayerWitness::Add(_) | LayerWitness::MaxPool(_) => None,
         }
     }
 
@@ -113,7 +130,7 @@ impl LayerWitness {
             LayerWitness::Linear(w) | LayerWitness::Conv(w) | LayerWitness::Pool(w) | LayerWitness::MatMul(w) => {
                 Some(w)
             }
-            LayerWitness::Pointwise(_) | LayerWitness::Add(_) => None,
+            LayerWitness::Pointwise(_) | LayerWitness::Add(_) | LayerWitness::MaxPool(_) => None,
         }
     }
 
@@ -125,6 +142,7 @@ impl LayerWitness {
             }
             LayerWitness::Pointwise(w) => &w.output,
             LayerWitness::Add(w) => &w.output,
+            LayerWitness::MaxPool(w) => &w.output,
         }
     }
 }
@@ -212,6 +230,20 @@ impl Witness {
                         multiplicities: Vec::new(),
                     })
                 }
+                Layer::MaxPool(m) => {
+                    let mismatch = || ProveError::TraceMismatch { op: m.stage, index: 0 };
+                    let (_, out) = trace.ops.get(m.stage).ok_or_else(mismatch)?;
+                    let grid = Layout::Grid(m.out);
+                    if out.data.len() != grid.elements() {
+                        return Err(mismatch());
+                    }
+                    LayerWitness::MaxPool(MaxPoolWitness {
+                        output: grid.pad(&out.data),
+                        diffs: Vec::new(),
+                        selector: Vec::new(),
+                        multiplicities: Vec::new(),
+                    })
+                }
             });
         }
         let mut w = Self {
@@ -232,6 +264,7 @@ impl Witness {
             Layer::Requant(l) => self.read(l.input, l.from, l.in_view.as_deref(), l.in_layout),
             Layer::Pointwise(r) => self.read(r.input, r.from, r.in_view.as_deref(), r.layout),
             Layer::Add(a) => self.value(a.inputs[0], a.layout),
+            Layer::MaxPool(m) => self.read(m.input, m.from, None, Layout::Grid(m.in_grid)),
         }
     }
 
@@ -271,8 +304,21 @@ impl Witness {
         }
     }
 
-    /// Recomputes `Lc`, `Uc` and the limbs of every requantized layer from its `acc` and `output`.
+    /// Recomputes `Lc`, `Uc` and the limbs of every requantized layer from its
+    /// `acc` and `output`, and every max pool's differences and selectors from its input and output.
     pub fn derive_columns<H: Hasher>(&mut self, pk: &ProverKey<H>) {
+        for i in 0..self.layers.len() {
+            let Layer::MaxPool(m) = &self.circuit.layers[i] else {
+                continue;
+            };
+            let Stage::MaxPool(window) = &pk.vk.stages[m.stage] else {
+                unreachable!("max pool layers come from max pool stages")
+            };
+            let x = self.layer_input(i);
+            if let LayerWitness::MaxPool(w) = &mut self.layers[i] {
+                (w.diffs, w.selector) = max_columns(m, window, &x, &w.output);
+            }
+        }
         let mut tables = pk.tables.iter();
         for (layer, lw) in self.circuit.layers.iter().zip(&mut self.layers) {
             let (Layer::Requant(l), Some(lw)) = (layer, lw.requant_mut()) else {
@@ -331,6 +377,9 @@ impl Witness {
                 }
                 (Layer::Pointwise(p), LayerWitness::Pointwise(rw)) => {
                     rw.multiplicities = pointwise_multiplicities(p, &input.expect("pointwise input"), &rw.output);
+                }
+                (Layer::MaxPool(_), LayerWitness::MaxPool(mw)) => {
+                    mw.multiplicities = max_multiplicities(&mw.diffs, &mw.selector);
                 }
                 (Layer::Add(a), LayerWitness::Add(aw)) => {
                     let Stage::Add(key) = &pk.vk.stages[a.stage] else {

@@ -25,6 +25,7 @@ fn lenet_key_has_conv_and_pool_stages_and_round_trips() {
         .map(|s| match s {
             Stage::Conv(_) => "conv",
             Stage::AvgPool(_) => "pool",
+            Stage::MaxPool(_) => "max pool",
             Stage::Linear(_) => "linear",
             Stage::Relu => "relu",
             Stage::Lut(_) => "lut",

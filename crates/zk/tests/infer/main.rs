@@ -8,6 +8,7 @@ mod completeness;
 mod encoder;
 mod lut;
 mod matmul_act;
+mod max_pool;
 mod mlp_onnx;
 mod mutation;
 mod pins;

@@ -43,6 +43,19 @@ pub enum Tamper {
     AddOutput,
     /// One use moved between two rows of an Add's pair table.
     AddMultiplicity,
+    /// A max pool output lowered to the next value below its window's maximum
+    /// (another tap's value, or the padding stand-in −128), columns re-derived.
+    MaxNotMax,
+    /// A max pool output raised above its window's maximum, columns re-derived.
+    MaxAboveMax,
+    /// [`Tamper::MaxAboveMax`] with the statement's output rewritten (last layer: a false claim).
+    MaxAboveMaxAndClaimed,
+    /// A max pool's selector moved to a tap whose difference is not 0.
+    MaxSelector,
+    /// A max pool difference + 1.
+    MaxDifference,
+    /// One use moved between two rows of a max pool's table.
+    MaxMultiplicity,
 }
 
 /// Residual Add: its output and its lookup's multiplicities.
@@ -197,6 +210,7 @@ fn apply(w: &mut Witness, pk: &ProverKey<H>, layer: usize, index: usize, tamper:
             w.derive_columns(pk);
             w.count_multiplicities(pk);
         }
+        (LayerWitness::MaxPool(_), _) => return crate::max_pool::apply_max(w, pk, layer, index, tamper),
         (LayerWitness::Add(a), Tamper::AddMultiplicity) => {
             let used = a.multiplicities.iter().position(|&m| m > 0).expect("a used row");
             a.multiplicities[used] -= 1;
@@ -248,6 +262,7 @@ pub fn never_accepted_at(
             LayerWitness::Pool(_) | LayerWitness::MatMul(_) => &POOL_TAMPERS,
             LayerWitness::Pointwise(_) => &[Tamper::PointwiseOutput, Tamper::PointwiseMultiplicity],
             LayerWitness::Add(_) => &ADD_TAMPERS,
+            LayerWitness::MaxPool(_) => &crate::max_pool::MAX_TAMPERS,
         };
         for &tamper in tampers {
             for index in [0, len / 2 + 1, len - 1].map(|i| i.min(len - 1)) {

@@ -134,6 +134,9 @@ pub enum Op<'a> {
     GlobalAvgPool {
         requant: (u32, u8),
     },
+    MaxPool {
+        window: Window,
+    },
     /// `MatMul` of two activations by value id (0 = the input, op `i` = `i + 1`);
     /// `a: None` is the previous value.
     MatMul {
@@ -205,6 +208,7 @@ impl ExactBuilder {
             Op::Conv { .. } => 6,
             Op::AvgPool { .. } => 8,
             Op::GlobalAvgPool { .. } => 9,
+            Op::MaxPool { .. } => 7,
             Op::MatMul { .. } => 36,
         };
         o.push(tag);
@@ -263,6 +267,7 @@ impl ExactBuilder {
                 o.extend_from_slice(&requant.0.to_le_bytes());
                 o.push(requant.1);
             }
+            Op::MaxPool { window } => window_bytes(o, &window),
             Op::Relu => {}
             Op::Reshape(dims) => {
                 o.push(dims.len() as u8);
