@@ -54,9 +54,13 @@ fn stage_logs(stage: &Stage) -> Option<(Option<usize>, usize)> {
             Some((Some(nv + kernel_vars(c).iter().sum::<usize>()), nv))
         }
         Stage::AvgPool(_) | Stage::MatMul(_) => Some((None, 0)),
-        Stage::Relu | Stage::Lut(_) | Stage::Reshape(_) | Stage::Flatten(_) | Stage::Transpose(_) | Stage::Add(_) => {
-            None
-        }
+        Stage::Relu
+        | Stage::Lut(_)
+        | Stage::Reshape(_)
+        | Stage::Flatten(_)
+        | Stage::Transpose(_)
+        | Stage::Add(_)
+        | Stage::Softmax(_) => None,
     }
 }
 

@@ -6,6 +6,8 @@
 //! ‖ one LogUp proof per layer (in order), then the range LogUp proof
 //! ‖ per requantized layer (Linear, Conv, AvgPool, activation MatMul): relation evaluations (2 + 2·limbs E)
 //!   ‖ per reduction step ([`super::window`]): sumcheck (vars·(degree + 1) E) ‖ its evaluations
+//! ‖ per Softmax layer ([`super::softmax`]): m̃ (1 E) ‖ relation (5 + 2·limbs E)
+//!   ‖ row sumcheck (row_vars·4 E) ‖ 2 E
 //! ‖ batched opening of the witness commitment ‖ batched opening of the model commitment
 //! ```
 //! with a batched opening = sumcheck (`D·3` E) ‖ 1 E ‖ PCS opening. Every
@@ -16,7 +18,9 @@ use super::InferVerifyError;
 use super::circuit::{Circuit, Layer};
 use super::key::VerifyingKey;
 use super::key_add::PAIR_VARS;
+use super::lane_max::LANE_TABLE_VARS;
 use super::opening::BatchProof;
+use super::softmax::SoftmaxProof;
 use super::statement::Statement;
 use super::window::step_shapes;
 use super::{LOOKUP_COLUMNS_LINEAR, VALUE_VARS};
@@ -57,6 +61,7 @@ pub struct Proof {
     pub(crate) witness_root: Digest,
     pub(crate) lookups: Vec<LookupProof>,
     pub(crate) requant: Vec<LayerProof>,
+    pub(crate) softmax: Vec<SoftmaxProof>,
     pub(crate) witness_opening: BatchProof,
     pub(crate) model_opening: BatchProof,
 }
@@ -81,6 +86,11 @@ pub(crate) fn lookup_shapes(circuit: &Circuit) -> Vec<LookupShape> {
                 witness_vars: a.layout.vars(),
                 table_vars: PAIR_VARS,
                 columns: 3,
+            },
+            Layer::Softmax(s) => LookupShape {
+                witness_vars: s.dims.vars(),
+                table_vars: LANE_TABLE_VARS,
+                columns: s.table.columns(),
             },
         })
         .collect();
@@ -115,6 +125,7 @@ impl Proof {
                 w.fields(&s.evals);
             }
         }
+        self.softmax.iter().for_each(|s| s.write(&mut w));
         self.witness_opening.write(&mut w);
         self.model_opening.write(&mut w);
         w.finish()
@@ -167,6 +178,14 @@ impl Proof {
                 .collect::<Result<_, DecodeError>>()?;
             requant.push(LayerProof { relation, steps });
         }
+        let softmax = circuit
+            .layers
+            .iter()
+            .filter_map(|layer| match layer {
+                Layer::Softmax(s) => Some(SoftmaxProof::read(&mut r, s)),
+                _ => None,
+            })
+            .collect::<Result<_, _>>()?;
         let witness_opening = BatchProof::read(&mut r, &witness_commitment(vk, circuit, witness_root))?;
         let model_opening = BatchProof::read(&mut r, &vk.model_commitment())?;
         r.finish()?;
@@ -174,6 +193,7 @@ impl Proof {
             witness_root,
             lookups,
             requant,
+            softmax,
             witness_opening,
             model_opening,
         })

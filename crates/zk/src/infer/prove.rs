@@ -18,8 +18,10 @@ use super::pointwise::PointTable;
 use super::profile::ProveProfile;
 use super::proof::{LayerProof, Proof};
 use super::setup::ProverKey;
+use super::softmax::lookup_claims;
+use super::softmax_prover::{lookup_columns as softmax_lookup_columns, prove_softmax};
 use super::statement::{QuantTensor, Statement};
-use super::verify::{recombine, requant_layers, start_transcript};
+use super::verify::{recombine, requant_layers, softmax_layers, start_transcript};
 use super::walk::Kind;
 use super::window::bias_term;
 use super::window_prover::prove_reduction;
@@ -150,6 +152,7 @@ pub fn prove_witness_profiled<H: Hasher>(
     let mut sink = ClaimSink::new(&witness.statement, false);
 
     let mut lookups = Vec::with_capacity(circuit.layers.len() + 1);
+    let mut diffs = Vec::new();
     let mut tables = pk.tables.iter();
     for (i, (layer, lw)) in circuit.layers.iter().zip(&witness.layers).enumerate() {
         let (columns, table, mult) = match (layer, lw.requant()) {
@@ -197,6 +200,14 @@ pub fn prove_witness_profiled<H: Hasher>(
                     to_f_u(&w.multiplicities),
                 )
             }
+            (Layer::Softmax(s), None) => {
+                let LayerWitness::Softmax(w) = lw else {
+                    return Err(shape_error("witness layers do not follow the circuit"));
+                };
+                let columns = softmax_lookup_columns(s, &witness.layer_input(i), w);
+                let table = s.table.table().iter().map(|c| to_f(c)).collect();
+                (columns, table, to_f_u(&w.multiplicities))
+            }
             _ => return Err(shape_error("witness layers do not follow the circuit")),
         };
         let lw = LookupWitness {
@@ -212,6 +223,7 @@ pub fn prove_witness_profiled<H: Hasher>(
                 Some(Stage::Add(key)) => sink.add_lookup(a, key, &claims),
                 _ => return Err(shape_error("circuit and key disagree")),
             },
+            Layer::Softmax(s) => lookup_claims(&mut sink, s, &claims).map(|diff| diffs.push(diff)),
         }
         .expect("the prover's sink checks nothing");
         lookups.push(proof);
@@ -219,6 +231,7 @@ pub fn prove_witness_profiled<H: Hasher>(
             Layer::Requant(l) => requant_phase(l.kind, true),
             Layer::Pointwise(_) => "lookup: relu and lut",
             Layer::Add(_) => "lookup: add",
+            Layer::Softmax(_) => "lookup: softmax lane max",
         };
         lap = profile.lap(phase, lap);
     }
@@ -247,6 +260,15 @@ pub fn prove_witness_profiled<H: Hasher>(
         requant.push(prove_requant(&mut t, &mut sink, pk, l, w, operands)?);
         lap = profile.lap(requant_phase(l.kind, false), lap);
     }
+    let mut softmax = Vec::new();
+    let softmax_witnesses = witness.layers.iter().filter_map(|w| match w {
+        LayerWitness::Softmax(w) => Some(w),
+        _ => None,
+    });
+    for ((l, diff), w) in softmax_layers(circuit).into_iter().zip(&diffs).zip(softmax_witnesses) {
+        softmax.push(prove_softmax(&mut t, &mut sink, l, diff, w)?);
+        lap = profile.lap("softmax: relation and sumcheck", lap);
+    }
     let witness_opening = prove_batch(&mut t, b"witness", &commitment, &data, &big, &sink.witness)?;
     lap = profile.lap("opening: witness", lap);
     let model_opening = prove_batch(
@@ -262,6 +284,7 @@ pub fn prove_witness_profiled<H: Hasher>(
         witness_root: commitment.root,
         lookups,
         requant,
+        softmax,
         witness_opening,
         model_opening,
     };
@@ -315,6 +338,20 @@ fn pack(w: &Witness) -> Vec<F> {
                     put(s, to_f(&aw.output));
                 }
                 put(a.multiplicities, to_f_u(&aw.multiplicities));
+            }
+            (Layer::Softmax(s), None) => {
+                let LayerWitness::Softmax(sw) = lw else { continue };
+                if let super::circuit::Source::Witness(slot) = s.output {
+                    put(slot, to_f(&sw.output));
+                }
+                put(s.max, to_f(&sw.max));
+                put(s.exp, to_f(&sw.exp));
+                put(s.sel, to_f(&sw.sel));
+                put(s.multiplicities, to_f_u(&sw.multiplicities));
+                let limbs = s.rho_limbs.iter().chain(&s.f_limbs).chain([&s.y_limb]);
+                for (&slot, v) in limbs.zip(sw.rho_limbs.iter().chain(&sw.f_limbs).chain([&sw.y_limb])) {
+                    put(slot, to_f(v));
+                }
             }
             _ => {}
         }

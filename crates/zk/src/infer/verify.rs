@@ -1,12 +1,13 @@
 //! The inference verifier: statement checks, then the protocol of
 //! [`crate::infer`] step by step, in the prover's transcript order.
 
-use super::circuit::{Circuit, Layer, RequantLayer};
+use super::circuit::{Circuit, Layer, RequantLayer, SoftmaxLayer};
 use super::claims::ClaimSink;
 use super::error::{InferVerifyError, StatementError};
 use super::key::{Stage, VerifyingKey};
 use super::opening::verify_batch;
 use super::proof::{LayerProof, Proof, lookup_shapes, witness_commitment};
+use super::softmax::{lookup_claims, verify_softmax};
 use super::statement::{QuantTensor, Statement};
 use super::window::{bias_term, verify_reduction};
 use super::{LIMB_BITS, PROTOCOL, QMAX, QMIN};
@@ -115,6 +116,7 @@ fn run<H: Hasher>(
     }
     t.absorb_digest(b"inference/witness-commitment", &proof.witness_root);
     let roots = [proof.witness_root];
+    let mut diffs = Vec::new();
     for (i, (shape, lookup)) in shapes.iter().zip(&proof.lookups).enumerate() {
         let claims = logup::verifier::verify(t, &roots, *shape, lookup)?;
         match circuit.layers.get(i) {
@@ -124,6 +126,7 @@ fn run<H: Hasher>(
                 Some(Stage::Add(key)) => sink.add_lookup(a, key, &claims)?,
                 _ => return Err(VerifyError::FinalClaim("circuit and key disagree")),
             },
+            Some(Layer::Softmax(s)) => diffs.push(lookup_claims(&mut sink, s, &claims)?),
             None => sink.range_lookup(circuit, &claims)?,
         }
     }
@@ -137,6 +140,13 @@ fn run<H: Hasher>(
             .get(layer.stage)
             .ok_or(VerifyError::FinalClaim("circuit and key disagree"))?;
         requant_layer(t, &mut sink, stage, layer, lp)?;
+    }
+    let softmax = softmax_layers(circuit);
+    if proof.softmax.len() != softmax.len() {
+        return Err(shape_err("softmax layer proofs", softmax.len(), proof.softmax.len()));
+    }
+    for ((layer, diff), sp) in softmax.into_iter().zip(&diffs).zip(&proof.softmax) {
+        verify_softmax(t, &mut sink, layer, diff, sp)?;
     }
     let witness = witness_commitment(vk, circuit, proof.witness_root);
     verify_batch(t, b"witness", &witness, &sink.witness, &proof.witness_opening)?;
@@ -164,6 +174,15 @@ fn requant_layer<H: Hasher>(
     sink.relation(l, &r, &lp.relation);
     let target = acc - bias_term(stage, l, &r);
     verify_reduction(t, sink, stage, l, &r, target, &lp.steps)
+}
+
+/// The Softmax layers of a circuit, in order.
+pub(crate) fn softmax_layers(circuit: &Circuit) -> Vec<&SoftmaxLayer> {
+    circuit
+        .layers
+        .iter()
+        .filter_map(|l| if let Layer::Softmax(s) = l { Some(&**s) } else { None })
+        .collect()
 }
 
 /// `Σ_i 2^(8i)·limb_i`.

@@ -43,7 +43,8 @@ pub(crate) fn accumulators(
         | Stage::Flatten(_)
         | Stage::Transpose(_)
         | Stage::MatMul(_)
-        | Stage::Add(_) => Err(mismatch(op, 0)),
+        | Stage::Add(_)
+        | Stage::Softmax(_) => Err(mismatch(op, 0)),
     }
 }
 
