@@ -100,6 +100,7 @@ fn proves_like_the_engine((model, pk, vk): &Keys, shape: &[usize], seed: u64) ->
     assert_eq!(proved.outputs, model.run(&input).expect("run"), "{shape:?}");
     let bytes = proved.proof.encode();
     verify_bytes::<H>(vk, &proved.statement, &bytes).expect("honest proof verifies");
+    eprintln!("input {shape:?}: proof {} bytes", bytes.len());
     (proved.statement, bytes)
 }
 
