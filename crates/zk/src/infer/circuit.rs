@@ -9,6 +9,7 @@ use super::VALUE_VARS;
 use super::error::StatementError;
 use super::key::{Stage, VerifyingKey};
 use super::key_add::PAIR_VARS;
+use super::lane_max::{LANE_TABLE_VARS, LaneMaxTable};
 use super::layout::Layout;
 use super::matmul_act::MatMulVars;
 use super::model_slots::{ModelLayout, ModelSlots, model_layout};
@@ -135,6 +136,39 @@ pub(crate) struct PointwiseLayer {
     pub multiplicities: Slot,
 }
 
+/// A proved Softmax along the last axis ([`super::softmax`]): the value is a
+/// padded `rows × L` matrix (one lane per row), input and output alike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SoftmaxLayer {
+    /// Index into the key's stages.
+    pub stage: usize,
+    pub input: Source,
+    /// The layer producing `input` (`None`: the public input).
+    pub from: Option<usize>,
+    /// The input is a transpose of `input`'s table ([`super::view`]).
+    pub in_view: Option<VarMap>,
+    pub output: Source,
+    pub dims: Dims,
+    /// The lane maxima (`2^row_vars`), the exp values `e` and the selector (laid out like the output).
+    pub max: Slot,
+    pub exp: Slot,
+    pub sel: Slot,
+    /// Multiplicities of the lane-max table.
+    pub multiplicities: Slot,
+    /// Limbs of `ρ` and of `2D − 1 − ρ`, and the one limb holding `y`.
+    pub rho_limbs: Vec<Slot>,
+    pub f_limbs: Vec<Slot>,
+    pub y_limb: Slot,
+    /// The lane-max table with the exp table as its value column.
+    pub table: LaneMaxTable,
+}
+
+impl SoftmaxLayer {
+    pub fn layout(&self) -> Layout {
+        Layout::Matrix(self.dims)
+    }
+}
+
 /// A proved residual Add: the lookup `(x_a, x_b, y) ∈ {(a, b, f(a, b))}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct AddLayer {
@@ -154,6 +188,7 @@ pub(crate) enum Layer {
     Pointwise(PointwiseLayer),
     Add(AddLayer),
     MaxPool(MaxPoolLayer),
+    Softmax(Box<SoftmaxLayer>),
 }
 
 impl Layer {
@@ -165,6 +200,7 @@ impl Layer {
             Layer::Pointwise(r) => r.output,
             Layer::Add(a) => a.output,
             Layer::MaxPool(m) => m.output,
+            Layer::Softmax(s) => s.output,
         }
     }
 }
@@ -182,6 +218,14 @@ pub(crate) struct Circuit {
     pub range_multiplicities: Slot,
 }
 
+/// Limbs of `ρ` (and of `f`) of a Softmax stage on `dims`.
+fn softmax_limbs(stage: &Stage, dims: &Dims) -> usize {
+    match stage {
+        Stage::Softmax(key) => key.limbs(dims.col_vars),
+        _ => 0,
+    }
+}
+
 /// Limbs per difference of a requantized stage.
 pub(crate) fn stage_limbs(stage: &Stage) -> usize {
     match stage {
@@ -195,7 +239,8 @@ pub(crate) fn stage_limbs(stage: &Stage) -> usize {
         | Stage::Reshape(_)
         | Stage::Flatten(_)
         | Stage::Transpose(_)
-        | Stage::Add(_) => 0,
+        | Stage::Add(_)
+        | Stage::Softmax(_) => 0,
     }
 }
 
@@ -218,8 +263,15 @@ impl Circuit {
         // Limb region first: its sub-slots are placed inside one aligned slot.
         let mut limb_logs = Vec::new();
         for p in &protos {
-            if let Proto::Requant { stage, out, .. } = p {
-                limb_logs.extend(std::iter::repeat_n(out.vars(), 2 * stage_limbs(&stages[*stage])));
+            match p {
+                Proto::Requant { stage, out, .. } => {
+                    limb_logs.extend(std::iter::repeat_n(out.vars(), 2 * stage_limbs(&stages[*stage])));
+                }
+                Proto::Softmax { stage, dims, .. } => {
+                    let count = 2 * softmax_limbs(&stages[*stage], dims) + 1;
+                    limb_logs.extend(std::iter::repeat_n(dims.vars(), count));
+                }
+                Proto::Pointwise { .. } | Proto::Add { .. } | Proto::MaxPool { .. } => {}
             }
         }
         let (limb_slots, region_vars) = allocate("limb region", &limb_logs, MAX_WITNESS_VARS)?;
@@ -247,6 +299,9 @@ impl Circuit {
                     };
                     let vars = out.total_vars() + tap_vars(window).iter().sum::<usize>();
                     logs.extend([vars, vars, MAX_TABLE_VARS]);
+                }
+                Proto::Softmax { dims, .. } => {
+                    logs.extend([dims.row_vars, dims.vars(), dims.vars(), LANE_TABLE_VARS]);
                 }
             }
         }
@@ -350,6 +405,36 @@ impl Circuit {
                         selector,
                         multiplicities,
                     })
+                }
+                Proto::Softmax {
+                    stage,
+                    from,
+                    ref view,
+                    dims,
+                } => {
+                    let Stage::Softmax(key) = &stages[stage] else {
+                        unreachable!("softmax protos come from softmax stages")
+                    };
+                    let [max, exp, sel, multiplicities] = [(); 4].map(|_| next.next().expect("slot"));
+                    let count = key.limbs(dims.col_vars);
+                    Layer::Softmax(Box::new(SoftmaxLayer {
+                        stage,
+                        input: source(from, &outputs),
+                        from,
+                        in_view: view.clone(),
+                        output,
+                        dims,
+                        max,
+                        exp,
+                        sel,
+                        multiplicities,
+                        rho_limbs: limbs.by_ref().take(count).collect(),
+                        f_limbs: limbs.by_ref().take(count).collect(),
+                        y_limb: limbs.next().expect("limb slot"),
+                        table: LaneMaxTable {
+                            value: Some(key.exp_table.clone()),
+                        },
+                    }))
                 }
             };
             outputs.push(output);

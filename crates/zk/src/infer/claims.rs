@@ -49,7 +49,13 @@ impl<'a> ClaimSink<'a> {
         }
     }
 
-    fn witness(&mut self, slot: Slot, point: &[E], value: E) {
+    /// Whether this sink checks public values (the verifier's).
+    pub fn checks_public(&self) -> bool {
+        self.check_public
+    }
+
+    /// A claim on a table of the witness commitment.
+    pub fn witness(&mut self, slot: Slot, point: &[E], value: E) {
         self.witness.push(Claim {
             slot,
             point: point.to_vec(),
@@ -61,7 +67,8 @@ impl<'a> ClaimSink<'a> {
         self.model.push(Claim { slot, point, value });
     }
 
-    fn source(&mut self, source: Source, layout: &Layout, point: &[E], value: E) -> Result<(), VerifyError> {
+    /// A claim on a value by its source (public tensors are evaluated at once).
+    pub fn source(&mut self, source: Source, layout: &Layout, point: &[E], value: E) -> Result<(), VerifyError> {
         let data = match source {
             Source::Input => &self.statement.input.data,
             Source::Output => &self.statement.output.data,
@@ -79,23 +86,8 @@ impl<'a> ClaimSink<'a> {
         )
     }
 
-    /// Whether public columns and tensors are checked (the verifier's sink).
-    pub fn checks_public(&self) -> bool {
-        self.check_public
-    }
-
-    /// A claim on a witness table.
-    pub fn witness_claim(&mut self, slot: Slot, point: &[E], value: E) {
-        self.witness(slot, point, value);
-    }
-
-    /// A claim on a value by its source: checked at once if public, else a witness claim.
-    pub fn source_claim(&mut self, source: Source, layout: &Layout, point: &[E], value: E) -> Result<(), VerifyError> {
-        self.source(source, layout, point, value)
-    }
-
     /// A claim on a layer's input, read through the layer's transposed view if it has one.
-    fn viewed(
+    pub fn viewed(
         &mut self,
         source: Source,
         view: Option<&[usize]>,

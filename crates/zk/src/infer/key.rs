@@ -104,6 +104,9 @@ pub enum Stage {
     /// `MatMul` of two activations, its operands the two values the operand
     /// list names (attention; [`super::matmul_act`]).
     MatMul(super::matmul_act::MatMulKey),
+    /// `Softmax` along the last axis (lane maximum, exp table, rounded
+    /// division; [`super::softmax`]).
+    Softmax(super::softmax::SoftmaxKey),
 }
 
 /// Longest tensor name a key records.
@@ -267,6 +270,7 @@ fn check_stage(stage: &Stage) -> Result<(), String> {
         Stage::Relu | Stage::Flatten(_) => Ok(()),
         Stage::Transpose(perm) => super::view::check_perm(perm),
         Stage::MatMul(m) => m.check(),
+        Stage::Softmax(s) => s.check(),
         Stage::Reshape(dims) => {
             if dims.len() > super::MAX_RANK || dims.iter().any(|&d| d < -1) {
                 return Err("reshape target: rank ≤ 8, entries ≥ −1".into());

@@ -20,9 +20,10 @@
 //!    16 Lut:     256 × i8 (entry u ↦ f(u − 128))
 //!    17 Transpose: u8 rank ‖ rank × u8 perm
 //!    18 MatMul:  u32 K ‖ u32 M ‖ u8 s (operands: A, then B)
+//!    19 Softmax: i64 axis ‖ u8 P ‖ 256 × u32 exp table
 //! Tags 1, 3–6 and 8 are the exact semantics' op tags; 9 (Add), 10 (MaxPool, the
-//! semantics' 7 is unused here), 16 (Lut), 17 (Transpose)
-//! and 18 (MatMul of two activations) are this key's own. Any stage may read any
+//! semantics' 7 is unused here), 16 (Lut), 17 (Transpose), 18 (MatMul of two activations)
+//! and 19 (Softmax) are this key's own. Any stage may read any
 //! earlier value (the input included) through its operand indices.
 //! window = 10 × u32: kernel [2] ‖ strides [2] ‖ dilations [2] ‖ pads [4] (top, left, bottom, right)
 //! ```
@@ -34,6 +35,7 @@ use super::key_add::{AddKey, arity};
 use super::key_cnn::{ConvKey, WindowKey, read_pool, write_pool};
 use super::matmul_act::{MatMulKey, TAG_MATMUL};
 use super::pointwise::{LutKey, TAG_LUT};
+use super::softmax::{SoftmaxKey, TAG_SOFTMAX};
 use super::view::TAG_TRANSPOSE;
 use super::window_max::TAG_MAX_POOL;
 use crate::codec::{Reader, Writer};
@@ -190,6 +192,7 @@ fn stage_tag(stage: &Stage) -> u8 {
         Stage::Lut(_) => TAG_LUT,
         Stage::Transpose(_) => TAG_TRANSPOSE,
         Stage::MatMul(_) => TAG_MATMUL,
+        Stage::Softmax(_) => TAG_SOFTMAX,
     }
 }
 
@@ -239,6 +242,7 @@ fn write_stage(w: &mut Writer, stage: &Stage, operands: &[u32]) {
         }
         Stage::Flatten(axis) => w.i64(*axis),
         Stage::MatMul(m) => m.write(w),
+        Stage::Softmax(s) => s.write(w),
         Stage::Transpose(perm) => {
             w.u8(perm.len() as u8);
             perm.iter().for_each(|&p| w.u8(p));
@@ -322,6 +326,7 @@ fn read_stage_body(
             Ok(Stage::Transpose((0..rank).map(|_| r.u8()).collect::<Result<_, _>>()?))
         }
         TAG_MATMUL => Ok(Stage::MatMul(MatMulKey::read(r)?)),
+        TAG_SOFTMAX => Ok(Stage::Softmax(SoftmaxKey::read(r)?)),
         _ => Err(DecodeError::Invalid("stage tag")),
     }
 }

@@ -11,7 +11,9 @@
 //! `Relu`, `Lut` (the engine's tabulated Sigmoid, Tanh, Erf, GELU, by one
 //! lookup into the public table, [`pointwise`]), `Reshape`,
 //! `Flatten`, `Transpose` (a re-indexing of claims when the moved axes are
-//! powers of two), the `MatMul` of two earlier activations ([`matmul_act`])
+//! powers of two), the `MatMul` of two earlier activations ([`matmul_act`]),
+//! `Softmax` along the last axis ([`softmax`]: lane maximum, exp table,
+//! rounded division)
 //! and the residual `Add` (two operands of one shape, each rescaled, §9.10),
 //! wired as a graph: every stage names the values it reads (the input or any
 //! earlier stage's output; a value may feed several layers), with one input
@@ -48,6 +50,7 @@
 //! | [`key_add`] | the residual Add stage and the value graph's invariants |
 //! | `window_max` | `MaxPool`: window maxima by range-checked differences and a one-hot selector |
 //! | [`pointwise`] | pointwise layers (ReLU, `Lut`) and their public tables |
+//! | [`softmax`] | the Softmax stage (with `lane_max`, the lane-maximum argument) |
 //! | [`statement`] | model id, quantized input and output |
 //! | [`proof`] | the proof object and its canonical encoding |
 //! | [`verify`](mod@verify) | the verifier (no prover, no engine) |
@@ -61,6 +64,7 @@ pub mod key;
 pub mod key_add;
 pub mod key_cnn;
 mod key_codec;
+mod lane_max;
 mod layout;
 pub mod matmul_act;
 mod model_slots;
@@ -69,6 +73,9 @@ pub mod pointwise;
 pub mod proof;
 mod shape;
 mod slots;
+pub mod softmax;
+#[cfg(feature = "prover")]
+mod softmax_prover;
 pub mod statement;
 pub mod verify;
 mod view;
@@ -107,6 +114,7 @@ pub use key_cnn::{ConvKey, PoolKey, WindowKey};
 pub use key_codec::{VK_FORMAT_VERSION, VK_MAGIC, VkLimits};
 pub use pointwise::LutKey;
 pub use proof::{MAX_PROOF_BYTES, PROOF_FORMAT_VERSION, Proof};
+pub use softmax::SoftmaxKey;
 pub use statement::{MAX_RANK, MODEL_ID_BYTES, QuantTensor, Statement, StatementLimits};
 pub use verify::{verify, verify_bytes};
 

@@ -60,7 +60,8 @@ fn stage_logs(stage: &Stage) -> Option<(Option<usize>, usize)> {
         | Stage::Reshape(_)
         | Stage::Flatten(_)
         | Stage::Transpose(_)
-        | Stage::Add(_) => None,
+        | Stage::Add(_)
+        | Stage::Softmax(_) => None,
     }
 }
 

@@ -8,6 +8,8 @@
 //!   ‖ per reduction step ([`super::window`]): sumcheck (vars·(degree + 1) E) ‖ its evaluations;
 //!   a MaxPool layer in the same sequence (layer order): `D(r), y(r_o)` (2 E) ‖ window sumcheck ‖ 1 E
 //!   ‖ selector sumcheck ‖ 1 E ([`super::window_max`])
+//! ‖ per Softmax layer ([`super::softmax`]): m̃ (1 E) ‖ relation (5 + 2·limbs E)
+//!   ‖ row sumcheck (row_vars·4 E) ‖ 2 E
 //! ‖ batched opening of the witness commitment ‖ batched opening of the model commitment
 //! ```
 //! with a batched opening = sumcheck (`D·3` E) ‖ 1 E ‖ PCS opening. Every
@@ -18,7 +20,9 @@ use super::InferVerifyError;
 use super::circuit::{Circuit, Layer};
 use super::key::VerifyingKey;
 use super::key_add::PAIR_VARS;
+use super::lane_max::LANE_TABLE_VARS;
 use super::opening::BatchProof;
+use super::softmax::SoftmaxProof;
 use super::statement::Statement;
 use super::window::step_shapes;
 use super::{LOOKUP_COLUMNS_LINEAR, VALUE_VARS};
@@ -60,6 +64,7 @@ pub struct Proof {
     pub(crate) lookups: Vec<LookupProof>,
     /// One per requantized or max pool layer, in layer order.
     pub(crate) requant: Vec<LayerProof>,
+    pub(crate) softmax: Vec<SoftmaxProof>,
     pub(crate) witness_opening: BatchProof,
     pub(crate) model_opening: BatchProof,
 }
@@ -86,6 +91,11 @@ pub(crate) fn lookup_shapes(circuit: &Circuit) -> Vec<LookupShape> {
                 columns: 3,
             },
             Layer::MaxPool(m) => m.lookup_shape(),
+            Layer::Softmax(s) => LookupShape {
+                witness_vars: s.dims.vars(),
+                table_vars: LANE_TABLE_VARS,
+                columns: s.table.columns(),
+            },
         })
         .collect();
     shapes.push(LookupShape {
@@ -119,6 +129,7 @@ impl Proof {
                 w.fields(&s.evals);
             }
         }
+        self.softmax.iter().for_each(|s| s.write(&mut w));
         self.witness_opening.write(&mut w);
         self.model_opening.write(&mut w);
         w.finish()
@@ -161,7 +172,7 @@ impl Proof {
             let (relation, shapes) = match layer {
                 Layer::Requant(l) => (2 + 2 * l.e_limbs.len(), step_shapes(l)),
                 Layer::MaxPool(m) => (2, m.step_shapes().to_vec()),
-                Layer::Pointwise(_) | Layer::Add(_) => continue,
+                Layer::Pointwise(_) | Layer::Add(_) | Layer::Softmax(_) => continue,
             };
             let relation = r.fields(relation)?;
             let steps = shapes
@@ -175,6 +186,14 @@ impl Proof {
                 .collect::<Result<_, DecodeError>>()?;
             requant.push(LayerProof { relation, steps });
         }
+        let softmax = circuit
+            .layers
+            .iter()
+            .filter_map(|layer| match layer {
+                Layer::Softmax(s) => Some(SoftmaxProof::read(&mut r, s)),
+                _ => None,
+            })
+            .collect::<Result<_, _>>()?;
         let witness_opening = BatchProof::read(&mut r, &witness_commitment(vk, circuit, witness_root))?;
         let model_opening = BatchProof::read(&mut r, &vk.model_commitment())?;
         r.finish()?;
@@ -182,6 +201,7 @@ impl Proof {
             witness_root,
             lookups,
             requant,
+            softmax,
             witness_opening,
             model_opening,
         })

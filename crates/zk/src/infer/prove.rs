@@ -18,8 +18,10 @@ use super::pointwise::PointTable;
 use super::profile::ProveProfile;
 use super::proof::{LayerProof, Proof};
 use super::setup::ProverKey;
+use super::softmax::lookup_claims;
+use super::softmax_prover::{lookup_columns as softmax_lookup_columns, prove_softmax};
 use super::statement::{QuantTensor, Statement};
-use super::verify::{recombine, start_transcript};
+use super::verify::{recombine, softmax_layers, start_transcript};
 use super::walk::Kind;
 use super::window::bias_term;
 use super::window_max;
@@ -152,6 +154,7 @@ pub fn prove_witness_profiled<H: Hasher>(
     let mut sink = ClaimSink::new(&witness.statement, false);
 
     let mut lookups = Vec::with_capacity(circuit.layers.len() + 1);
+    let mut diffs = Vec::new();
     let mut tables = pk.tables.iter();
     for (i, (layer, lw)) in circuit.layers.iter().zip(&witness.layers).enumerate() {
         let (columns, table, mult) = match (layer, lw.requant()) {
@@ -206,6 +209,14 @@ pub fn prove_witness_profiled<H: Hasher>(
                 let columns = vec![to_f(&w.selector), to_f(&w.diffs)];
                 (columns, max_table(), to_f_u(&w.multiplicities))
             }
+            (Layer::Softmax(s), None) => {
+                let LayerWitness::Softmax(w) = lw else {
+                    return Err(shape_error("witness layers do not follow the circuit"));
+                };
+                let columns = softmax_lookup_columns(s, &witness.layer_input(i), w);
+                let table = s.table.table().iter().map(|c| to_f(c)).collect();
+                (columns, table, to_f_u(&w.multiplicities))
+            }
             _ => return Err(shape_error("witness layers do not follow the circuit")),
         };
         let lw = LookupWitness {
@@ -222,6 +233,7 @@ pub fn prove_witness_profiled<H: Hasher>(
                 _ => return Err(shape_error("circuit and key disagree")),
             },
             Layer::MaxPool(m) => window_max::lookup_claims(&mut sink, m, &claims),
+            Layer::Softmax(s) => lookup_claims(&mut sink, s, &claims).map(|diff| diffs.push(diff)),
         }
         .expect("the prover's sink checks nothing");
         lookups.push(proof);
@@ -230,6 +242,7 @@ pub fn prove_witness_profiled<H: Hasher>(
             Layer::Pointwise(_) => "lookup: relu and lut",
             Layer::Add(_) => "lookup: add",
             Layer::MaxPool(_) => "lookup: max pool",
+            Layer::Softmax(_) => "lookup: softmax lane max",
         };
         lap = profile.lap(phase, lap);
     }
@@ -270,6 +283,15 @@ pub fn prove_witness_profiled<H: Hasher>(
             _ => {}
         }
     }
+    let mut softmax = Vec::new();
+    let softmax_witnesses = witness.layers.iter().filter_map(|w| match w {
+        LayerWitness::Softmax(w) => Some(w),
+        _ => None,
+    });
+    for ((l, diff), w) in softmax_layers(circuit).into_iter().zip(&diffs).zip(softmax_witnesses) {
+        softmax.push(prove_softmax(&mut t, &mut sink, l, diff, w)?);
+        lap = profile.lap("softmax: relation and sumcheck", lap);
+    }
     let witness_opening = prove_batch(&mut t, b"witness", &commitment, &data, &big, &sink.witness)?;
     lap = profile.lap("opening: witness", lap);
     let model_opening = prove_batch(
@@ -285,6 +307,7 @@ pub fn prove_witness_profiled<H: Hasher>(
         witness_root: commitment.root,
         lookups,
         requant,
+        softmax,
         witness_opening,
         model_opening,
     };
@@ -347,6 +370,20 @@ fn pack(w: &Witness) -> Vec<F> {
                 put(m.diffs, to_f(&mw.diffs));
                 put(m.selector, to_f(&mw.selector));
                 put(m.multiplicities, to_f_u(&mw.multiplicities));
+            }
+            (Layer::Softmax(s), None) => {
+                let LayerWitness::Softmax(sw) = lw else { continue };
+                if let super::circuit::Source::Witness(slot) = s.output {
+                    put(slot, to_f(&sw.output));
+                }
+                put(s.max, to_f(&sw.max));
+                put(s.exp, to_f(&sw.exp));
+                put(s.sel, to_f(&sw.sel));
+                put(s.multiplicities, to_f_u(&sw.multiplicities));
+                let limbs = s.rho_limbs.iter().chain(&s.f_limbs).chain([&s.y_limb]);
+                for (&slot, v) in limbs.zip(sw.rho_limbs.iter().chain(&sw.f_limbs).chain([&sw.y_limb])) {
+                    put(slot, to_f(v));
+                }
             }
             _ => {}
         }

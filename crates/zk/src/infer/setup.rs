@@ -18,6 +18,7 @@ use super::model_slots::model_layout;
 use super::pointwise::LutKey;
 use super::setup_cnn::{conv_key, global_pool_key, max_pool_key, pool_key};
 use super::setup_matmul::matmul_key;
+use super::softmax::SoftmaxKey;
 use super::tables::{RequantTables, conv_tables, linear_tables, pool_tables};
 use super::{MAX_ACC_BOUND, SEMANTICS_VERSION};
 use crate::error::ProverError;
@@ -165,6 +166,11 @@ fn stages_of(model: &ExactModel) -> Result<(Vec<Stage>, Vec<Vec<u32>>), SetupErr
             ExactOp::Linear(l) => Stage::Linear(linear_key(i, l)?),
             ExactOp::Relu { .. } => Stage::Relu,
             ExactOp::Lut(l) => Stage::Lut(LutKey { table: l.table.clone() }),
+            ExactOp::Softmax(s) => Stage::Softmax(SoftmaxKey {
+                axis: s.axis,
+                exp_bits: s.exp_bits,
+                exp_table: s.exp_table.clone(),
+            }),
             ExactOp::Reshape { shape, .. } => Stage::Reshape(shape.clone()),
             ExactOp::Flatten { axis, .. } => Stage::Flatten(*axis),
             ExactOp::Transpose(t) => Stage::Transpose(t.perm.clone()),

@@ -1,12 +1,13 @@
 //! The inference verifier: statement checks, then the protocol of
 //! [`crate::infer`] step by step, in the prover's transcript order.
 
-use super::circuit::{Circuit, Layer, RequantLayer};
+use super::circuit::{Circuit, Layer, RequantLayer, SoftmaxLayer};
 use super::claims::ClaimSink;
 use super::error::{InferVerifyError, StatementError};
 use super::key::{Stage, VerifyingKey};
 use super::opening::verify_batch;
 use super::proof::{LayerProof, Proof, lookup_shapes, witness_commitment};
+use super::softmax::{lookup_claims, verify_softmax};
 use super::statement::{QuantTensor, Statement};
 use super::window::{bias_term, verify_reduction};
 use super::window_max;
@@ -116,6 +117,7 @@ fn run<H: Hasher>(
     }
     t.absorb_digest(b"inference/witness-commitment", &proof.witness_root);
     let roots = [proof.witness_root];
+    let mut diffs = Vec::new();
     for (i, (shape, lookup)) in shapes.iter().zip(&proof.lookups).enumerate() {
         let claims = logup::verifier::verify(t, &roots, *shape, lookup)?;
         match circuit.layers.get(i) {
@@ -126,6 +128,7 @@ fn run<H: Hasher>(
                 _ => return Err(VerifyError::FinalClaim("circuit and key disagree")),
             },
             Some(Layer::MaxPool(m)) => window_max::lookup_claims(&mut sink, m, &claims)?,
+            Some(Layer::Softmax(s)) => diffs.push(lookup_claims(&mut sink, s, &claims)?),
             None => sink.range_lookup(circuit, &claims)?,
         }
     }
@@ -141,7 +144,7 @@ fn run<H: Hasher>(
         let index = match layer {
             Layer::Requant(l) => l.stage,
             Layer::MaxPool(m) => m.stage,
-            Layer::Pointwise(_) | Layer::Add(_) => unreachable!("reduced layers only"),
+            Layer::Pointwise(_) | Layer::Add(_) | Layer::Softmax(_) => unreachable!("reduced layers only"),
         };
         let stage = vk
             .stages
@@ -152,6 +155,13 @@ fn run<H: Hasher>(
             (Layer::MaxPool(m), Stage::MaxPool(window)) => window_max::verify_max_pool(t, &mut sink, window, m, lp)?,
             _ => return Err(VerifyError::FinalClaim("circuit and key disagree")),
         }
+    }
+    let softmax = softmax_layers(circuit);
+    if proof.softmax.len() != softmax.len() {
+        return Err(shape_err("softmax layer proofs", softmax.len(), proof.softmax.len()));
+    }
+    for ((layer, diff), sp) in softmax.into_iter().zip(&diffs).zip(&proof.softmax) {
+        verify_softmax(t, &mut sink, layer, diff, sp)?;
     }
     let witness = witness_commitment(vk, circuit, proof.witness_root);
     verify_batch(t, b"witness", &witness, &sink.witness, &proof.witness_opening)?;
@@ -179,6 +189,15 @@ fn requant_layer<H: Hasher>(
     sink.relation(l, &r, &lp.relation);
     let target = acc - bias_term(stage, l, &r);
     verify_reduction(t, sink, stage, l, &r, target, &lp.steps)
+}
+
+/// The Softmax layers of a circuit, in order.
+pub(crate) fn softmax_layers(circuit: &Circuit) -> Vec<&SoftmaxLayer> {
+    circuit
+        .layers
+        .iter()
+        .filter_map(|l| if let Layer::Softmax(s) = l { Some(&**s) } else { None })
+        .collect()
 }
 
 /// `Σ_i 2^(8i)·limb_i`.

@@ -16,6 +16,7 @@ use super::error::StatementError;
 use super::key::{InputDim, Stage};
 use super::layout::{Grid, Layout};
 use super::shape::{MAX_OP_ELEMENTS, flatten_shape, reshape_target};
+use super::softmax::{MAX_SUM_BITS, SoftmaxKey};
 use super::statement::element_count;
 use super::view::VarMap;
 use super::walk_matmul::{OperandB, Value, matmul_proto, read_view, transpose_view};
@@ -69,6 +70,13 @@ pub(crate) enum Proto {
         input: Grid,
         out: Grid,
     },
+    /// A Softmax along the last axis: input and output are `rows × L` matrices.
+    Softmax {
+        stage: usize,
+        from: Option<usize>,
+        view: Option<VarMap>,
+        dims: Dims,
+    },
 }
 
 impl Proto {
@@ -77,6 +85,7 @@ impl Proto {
             Proto::Requant { out, .. } => *out,
             Proto::Pointwise { layout, .. } | Proto::Add { layout, .. } => *layout,
             Proto::MaxPool { out, .. } => Layout::Grid(*out),
+            Proto::Softmax { dims, .. } => Layout::Matrix(*dims),
         }
     }
 }
@@ -139,7 +148,7 @@ fn connect(
         match protos[j] {
             Proto::Pointwise { from: None, .. } => break true,
             Proto::Pointwise { from: Some(i), .. } => chain.push(i),
-            Proto::Requant { .. } | Proto::Add { .. } | Proto::MaxPool { .. } => break false,
+            Proto::Requant { .. } | Proto::Add { .. } | Proto::MaxPool { .. } | Proto::Softmax { .. } => break false,
         }
     };
     readers[last] += 1;
@@ -167,7 +176,7 @@ pub(crate) fn input_chain(protos: &[Proto], last: usize) -> Option<Vec<usize>> {
         match protos[*chain.last().expect("non-empty")] {
             Proto::Pointwise { from: None, .. } => return Some(chain),
             Proto::Pointwise { from: Some(i), .. } => chain.push(i),
-            Proto::Requant { .. } | Proto::Add { .. } | Proto::MaxPool { .. } => return None,
+            Proto::Requant { .. } | Proto::Add { .. } | Proto::MaxPool { .. } | Proto::Softmax { .. } => return None,
         }
     }
 }
@@ -351,6 +360,23 @@ pub(crate) fn walk(
                     layout,
                 })
             }
+            Stage::Softmax(key) => {
+                let dims = softmax_dims(key, &shape, stage_index)?;
+                let input = Layout::Matrix(dims);
+                let view = match view.take() {
+                    Some(v) => Some(read_view(v, input, stage_index)?),
+                    None => {
+                        connect(&mut protos, &mut readers, current, input, stage_index)?;
+                        None
+                    }
+                };
+                Some(Proto::Softmax {
+                    stage: stage_index,
+                    from: current,
+                    view,
+                    dims,
+                })
+            }
             Stage::Transpose(perm) => {
                 let (out, map) = transpose_view(&protos, current, view.as_deref(), &shape, perm, stage_index)?;
                 shape = out;
@@ -401,6 +427,34 @@ pub(crate) fn walk(
         ));
     }
     Ok((protos, last.shape))
+}
+
+/// The `rows × L` matrix a Softmax reads (lanes along the last axis, the
+/// only axis proved), or why it is refused.
+fn softmax_dims(key: &SoftmaxKey, shape: &[usize], stage: usize) -> Result<Dims, StatementError> {
+    let refuse = |what: String| {
+        Err(StatementError::NotYetProvable(format!(
+            "stage {stage} (Softmax): {what}"
+        )))
+    };
+    let rank = shape.len() as i64;
+    let axis = if key.axis < 0 { key.axis + rank } else { key.axis };
+    if rank == 0 || axis != rank - 1 {
+        return refuse(format!(
+            "axis {} of rank {rank} (only the last axis is proved)",
+            key.axis
+        ));
+    }
+    let len = shape[shape.len() - 1];
+    let count = element_count(shape).unwrap_or(0);
+    let dims = Dims::new(count / len.max(1), len);
+    if len == 0 || dims.col_vars + usize::from(key.exp_bits) > MAX_SUM_BITS {
+        return refuse(format!(
+            "lanes of {len} at precision {} (2^(cv + P) > 2^50)",
+            key.exp_bits
+        ));
+    }
+    Ok(dims)
 }
 
 /// The layout a value lies in: its proved producer's, or for the input a

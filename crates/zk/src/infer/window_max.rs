@@ -178,9 +178,9 @@ pub(crate) fn lookup_claims(sink: &mut ClaimSink<'_>, l: &MaxPoolLayer, c: &Look
     if sink.checks_public() && c.table_evals[..] != table_evals(&c.table_point)[..] {
         return Err(VerifyError::FinalClaim("max pool lookup: public table"));
     }
-    sink.witness_claim(l.selector, &c.witness_point, c.witness_evals[0]);
-    sink.witness_claim(l.diffs, &c.witness_point, c.witness_evals[1]);
-    sink.witness_claim(l.multiplicities, &c.table_point, c.multiplicity_eval);
+    sink.witness(l.selector, &c.witness_point, c.witness_evals[0]);
+    sink.witness(l.diffs, &c.witness_point, c.witness_evals[1]);
+    sink.witness(l.multiplicities, &c.table_point, c.multiplicity_eval);
     Ok(())
 }
 
@@ -208,8 +208,8 @@ pub(crate) fn verify_max_pool<H: Hasher>(
     t.absorb_fields(b"inference/relation", &lp.relation);
     let (r_o, r_t) = r.split_at(l.out.total_vars());
     let [d, y] = [lp.relation[0], lp.relation[1]];
-    sink.witness_claim(l.diffs, &r, d);
-    sink.source_claim(l.output, &Layout::Grid(l.out), r_o, y)?;
+    sink.witness(l.diffs, &r, d);
+    sink.source(l.output, &Layout::Grid(l.out), r_o, y)?;
 
     // Step 1: Σ_{h,w} x(r_n, r_c, h, w)·S_H(h)·S_W(w) with tap weights eq(r_t, ·).
     let target = window_target(l, window, &r, d, y);
@@ -230,7 +230,7 @@ pub(crate) fn verify_max_pool<H: Hasher>(
         return Err(VerifyError::FinalClaim("max pool window sumcheck"));
     }
     let input_point = [part(0), part(1), &sub.point].concat();
-    sink.source_claim(l.input, &Layout::Grid(l.in_grid), &input_point, x)?;
+    sink.source(l.input, &Layout::Grid(l.in_grid), &input_point, x)?;
 
     // Step 2: Σ_t [t real]·S(r_o, t) = 1.
     let sub = verify_sumcheck(t, shapes[1].sumcheck, E::ONE, &lp.steps[1].sumcheck)?;
@@ -239,7 +239,7 @@ pub(crate) fn verify_max_pool<H: Hasher>(
     if s * real_taps(window, l.tap_vars, &sub.point) != sub.value {
         return Err(VerifyError::FinalClaim("max pool selector sum"));
     }
-    sink.witness_claim(l.selector, &[r_o, &sub.point].concat(), s);
+    sink.witness(l.selector, &[r_o, &sub.point].concat(), s);
     Ok(())
 }
 
@@ -346,9 +346,9 @@ pub(crate) mod prover {
         let (r_o, r_t) = r.split_at(l.out.total_vars());
         let relation = vec![evaluate(&to_f(diffs), &r), evaluate(&to_f(y), r_o)];
         t.absorb_fields(b"inference/relation", &relation);
-        sink.witness_claim(l.diffs, &r, relation[0]);
+        sink.witness(l.diffs, &r, relation[0]);
         let ok = |r: Result<(), VerifyError>| r.expect("the prover's sink checks nothing");
-        ok(sink.source_claim(l.output, &Layout::Grid(l.out), r_o, relation[1]));
+        ok(sink.source(l.output, &Layout::Grid(l.out), r_o, relation[1]));
 
         let target = window_target(l, window, &r, relation[0], relation[1]);
         let out = &l.out;
@@ -369,7 +369,7 @@ pub(crate) mod prover {
         let x_eval = window_out.final_evals[0];
         t.absorb_fields(shapes[0].label, &[x_eval]);
         let input_point = [part(0), part(1), &window_out.point].concat();
-        ok(sink.source_claim(l.input, &Layout::Grid(l.in_grid), &input_point, x_eval));
+        ok(sink.source(l.input, &Layout::Grid(l.in_grid), &input_point, x_eval));
 
         let tv = l.tap_total();
         let s_r = fold_rows(selector, 1 << tv, r_o);
@@ -388,7 +388,7 @@ pub(crate) mod prover {
         let sum_out = prove_sumcheck(t, product(vec![s_r, real])?, E::ONE);
         let s_eval = sum_out.final_evals[0];
         t.absorb_fields(shapes[1].label, &[s_eval]);
-        sink.witness_claim(l.selector, &[r_o, &sum_out.point].concat(), s_eval);
+        sink.witness(l.selector, &[r_o, &sum_out.point].concat(), s_eval);
         Ok(LayerProof {
             relation,
             steps: vec![

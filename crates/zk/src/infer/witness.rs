@@ -18,6 +18,10 @@ use super::layout::Layout;
 use super::matmul_act::prover::accumulators as matmul_accumulators;
 use super::prove::ProveError;
 use super::setup::ProverKey;
+pub use super::softmax_prover::SoftmaxWitness;
+use super::softmax_prover::{
+    derive_limbs as derive_softmax_limbs, multiplicities as softmax_multiplicities, rederive_exp, softmax_witness,
+};
 use super::statement::Statement;
 use super::tables::VALUES;
 use super::view::view_table;
@@ -100,6 +104,8 @@ pub enum LayerWitness {
     Add(AddWitness),
     /// A max pool.
     MaxPool(MaxPoolWitness),
+    /// A Softmax.
+    Softmax(SoftmaxWitness),
 }
 
 /// Everything a proof commits to, plus the statement it is for.
@@ -121,7 +127,9 @@ impl LayerWitness {
             LayerWitness::Linear(w) | LayerWitness::Conv(w) | LayerWitness::Pool(w) | LayerWitness::MatMul(w) => {
                 Some(w)
             }
-            LayerWitness::Pointwise(_) | LayerWitness::Add(_) | LayerWitness::MaxPool(_) => None,
+            LayerWitness::Pointwise(_) | LayerWitness::Add(_) | LayerWitness::MaxPool(_) | LayerWitness::Softmax(_) => {
+                None
+            }
         }
     }
 
@@ -130,7 +138,9 @@ impl LayerWitness {
             LayerWitness::Linear(w) | LayerWitness::Conv(w) | LayerWitness::Pool(w) | LayerWitness::MatMul(w) => {
                 Some(w)
             }
-            LayerWitness::Pointwise(_) | LayerWitness::Add(_) | LayerWitness::MaxPool(_) => None,
+            LayerWitness::Pointwise(_) | LayerWitness::Add(_) | LayerWitness::MaxPool(_) | LayerWitness::Softmax(_) => {
+                None
+            }
         }
     }
 
@@ -143,6 +153,7 @@ impl LayerWitness {
             LayerWitness::Pointwise(w) => &w.output,
             LayerWitness::Add(w) => &w.output,
             LayerWitness::MaxPool(w) => &w.output,
+            LayerWitness::Softmax(w) => &w.output,
         }
     }
 }
@@ -244,6 +255,24 @@ impl Witness {
                         multiplicities: Vec::new(),
                     })
                 }
+                Layer::Softmax(s) => {
+                    let mismatch = || ProveError::TraceMismatch { op: s.stage, index: 0 };
+                    let (_, out) = trace.ops.get(s.stage).ok_or_else(mismatch)?;
+                    if out.data.len() != s.dims.rows * s.dims.cols {
+                        return Err(mismatch());
+                    }
+                    // The input is an earlier layer's output or the statement's input: read it below.
+                    LayerWitness::Softmax(SoftmaxWitness {
+                        output: s.layout().pad(&out.data),
+                        max: Vec::new(),
+                        exp: Vec::new(),
+                        sel: Vec::new(),
+                        rho_limbs: Vec::new(),
+                        f_limbs: Vec::new(),
+                        y_limb: Vec::new(),
+                        multiplicities: Vec::new(),
+                    })
+                }
             });
         }
         let mut w = Self {
@@ -252,6 +281,12 @@ impl Witness {
             range_multiplicities: Vec::new(),
             circuit,
         };
+        for i in 0..w.layers.len() {
+            if let (Layer::Softmax(s), LayerWitness::Softmax(sw)) = (&w.circuit.layers[i], &w.layers[i]) {
+                let input = w.layer_input(i);
+                w.layers[i] = LayerWitness::Softmax(softmax_witness(s, &input, &sw.output));
+            }
+        }
         w.derive_columns(pk);
         w.count_multiplicities(pk);
         Ok(w)
@@ -265,6 +300,7 @@ impl Witness {
             Layer::Pointwise(r) => self.read(r.input, r.from, r.in_view.as_deref(), r.layout),
             Layer::Add(a) => self.value(a.inputs[0], a.layout),
             Layer::MaxPool(m) => self.read(m.input, m.from, None, Layout::Grid(m.in_grid)),
+            Layer::Softmax(s) => self.read(s.input, s.from, s.in_view.as_deref(), s.layout()),
         }
     }
 
@@ -304,8 +340,25 @@ impl Witness {
         }
     }
 
+    /// Recomputes every Softmax layer's `e = E[m − x]` on real entries from its
+    /// current maxima `m` (0 where `m − x` is outside the table): a malicious
+    /// prover's consistent lie about the maxima.
+    pub fn derive_softmax_exp(&mut self) {
+        for i in 0..self.layers.len() {
+            let Layer::Softmax(s) = &self.circuit.layers[i] else {
+                continue;
+            };
+            let input = self.layer_input(i);
+            let LayerWitness::Softmax(w) = &mut self.layers[i] else {
+                continue;
+            };
+            rederive_exp(s, &input, w);
+        }
+    }
+
     /// Recomputes `Lc`, `Uc` and the limbs of every requantized layer from its
-    /// `acc` and `output`, and every max pool's differences and selectors from its input and output.
+    /// `acc` and `output`, and the limbs of every Softmax layer (`ρ`, `2D − 1 − ρ`, `y`)
+    /// from its `exp` and `output`, and every max pool's differences and selectors from its input and output.
     pub fn derive_columns<H: Hasher>(&mut self, pk: &ProverKey<H>) {
         for i in 0..self.layers.len() {
             let Layer::MaxPool(m) = &self.circuit.layers[i] else {
@@ -321,6 +374,10 @@ impl Witness {
         }
         let mut tables = pk.tables.iter();
         for (layer, lw) in self.circuit.layers.iter().zip(&mut self.layers) {
+            if let (Layer::Softmax(s), LayerWitness::Softmax(sw)) = (layer, &mut *lw) {
+                derive_softmax_limbs(s, sw);
+                continue;
+            }
             let (Layer::Requant(l), Some(lw)) = (layer, lw.requant_mut()) else {
                 continue;
             };
@@ -349,7 +406,8 @@ impl Witness {
         let mut range = vec![0u64; VALUES];
         let mut limb_entries = 0usize;
         for i in 0..self.layers.len() {
-            let input = matches!(self.layers[i], LayerWitness::Pointwise(_)).then(|| self.layer_input(i));
+            let input = matches!(self.layers[i], LayerWitness::Pointwise(_) | LayerWitness::Softmax(_))
+                .then(|| self.layer_input(i));
             let operands = self.add_inputs(i);
             let layer = &self.circuit.layers[i];
             match (layer, &mut self.layers[i]) {
@@ -387,6 +445,17 @@ impl Witness {
                     };
                     aw.multiplicities = add_multiplicities(key, &operands, &aw.output);
                 }
+                (Layer::Softmax(s), LayerWitness::Softmax(sw)) => {
+                    sw.multiplicities = softmax_multiplicities(s, &input.expect("softmax input"), sw);
+                    for limb in sw.rho_limbs.iter().chain(&sw.f_limbs).chain([&sw.y_limb]) {
+                        limb_entries += limb.len();
+                        for &v in limb {
+                            if let Some(c) = usize::try_from(v).ok().and_then(|v| range.get_mut(v)) {
+                                *c += 1;
+                            }
+                        }
+                    }
+                }
                 _ => unreachable!("witness layers follow the circuit"),
             }
         }
@@ -398,7 +467,7 @@ impl Witness {
 
 /// `limbs` 8-bit limbs of each value's two's-complement bits (values outside
 /// `[0, 2^(8·limbs))` come out wrong, as they must: the range check catches them).
-fn split_limbs(values: &[i64], limbs: usize) -> Vec<Vec<i64>> {
+pub(crate) fn split_limbs(values: &[i64], limbs: usize) -> Vec<Vec<i64>> {
     let mask = (1u64 << LIMB_BITS) - 1;
     (0..limbs)
         .map(|t| {

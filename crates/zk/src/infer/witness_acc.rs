@@ -44,7 +44,8 @@ pub(crate) fn accumulators(
         | Stage::Transpose(_)
         | Stage::MatMul(_)
         | Stage::MaxPool(_)
-        | Stage::Add(_) => Err(mismatch(op, 0)),
+        | Stage::Add(_)
+        | Stage::Softmax(_) => Err(mismatch(op, 0)),
     }
 }
 

@@ -32,6 +32,7 @@ fn lenet_key_has_conv_and_pool_stages_and_round_trips() {
             Stage::Reshape(_) | Stage::Flatten(_) | Stage::Transpose(_) => "layout",
             Stage::MatMul(_) => "matmul",
             Stage::Add(_) => "add",
+            Stage::Softmax(_) => "softmax",
         })
         .collect();
     assert_eq!(kinds, ["conv", "pool", "conv", "pool", "layout", "linear", "linear"]);

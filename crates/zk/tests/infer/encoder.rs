@@ -1,7 +1,7 @@
 //! The transformer encoder block of `models/encoder` (one BERT-style block,
 //! d_model 64, 2 heads, GELU FFN, LayerNorm): the exact engine compiles and
 //! runs it; the proof system does not prove it yet and must say so with a
-//! typed refusal (never a proof of something else), at its first Softmax.
+//! typed refusal (never a proof of something else), at its first LayerNorm.
 
 use serde_json::Value;
 use veris_core::ModelId;
@@ -59,11 +59,12 @@ fn the_encoder_block_compiles_runs_and_is_refused_with_a_reason() {
     }
     let refused = setup::<H>(&model, PcsParams::default()).expect_err("not provable yet");
     eprintln!("setup: {refused}");
-    // Ops 0–9 (Q, K, V projections of the input, head split, Kᵀ, Q·Kᵀ) have
-    // stages (`tests/infer/reads.rs` proves the same structure); Softmax is
-    // not proved yet (`docs/proof-system.md` §9.11.4).
+    // Ops 0–15 (Q, K, V projections of the input, head split, Kᵀ, Q·Kᵀ,
+    // Softmax, scores·V, head merge, output projection, residual Add) have
+    // stages (`tests/infer/softmax.rs` proves the attention part); LayerNorm
+    // is not proved yet (`docs/proof-system.md` §9.11.5).
     match refused {
-        SetupError::NotYetProvable(why) => assert_eq!(why, "op 10 (Softmax)"),
+        SetupError::NotYetProvable(why) => assert_eq!(why, "op 16 (LayerNorm)"),
         other => panic!("expected NotYetProvable, got {other:?}"),
     }
 }

@@ -16,6 +16,8 @@ mod reads;
 mod receipt;
 mod refusals;
 mod residual;
+mod softmax;
+mod softmax_tamper;
 mod soundness;
 mod support;
 mod transpose;

@@ -10,6 +10,7 @@ use veris_zk::infer::witness::{LayerWitness, Witness};
 use veris_zk::infer::{VerifyingKey, verify, verify_bytes};
 use veris_zk::pcs::PcsParams;
 
+use crate::softmax_tamper::{self, SOFTMAX_TAMPERS, SoftmaxTamper};
 use crate::support::*;
 
 /// One way of lying about one layer's values.
@@ -56,6 +57,8 @@ pub enum Tamper {
     MaxDifference,
     /// One use moved between two rows of a max pool's table.
     MaxMultiplicity,
+    /// A lie about a Softmax layer ([`crate::softmax_tamper`]).
+    Softmax(SoftmaxTamper),
 }
 
 /// Residual Add: its output and its lookup's multiplicities.
@@ -217,6 +220,7 @@ fn apply(w: &mut Witness, pk: &ProverKey<H>, layer: usize, index: usize, tamper:
             let other = (used + 1 + index) % a.multiplicities.len();
             a.multiplicities[other] += 1;
         }
+        (LayerWitness::Softmax(_), Tamper::Softmax(t)) => return softmax_tamper::apply(w, pk, layer, index, t),
         _ => return false,
     }
     true
@@ -263,6 +267,7 @@ pub fn never_accepted_at(
             LayerWitness::Pointwise(_) => &[Tamper::PointwiseOutput, Tamper::PointwiseMultiplicity],
             LayerWitness::Add(_) => &ADD_TAMPERS,
             LayerWitness::MaxPool(_) => &crate::max_pool::MAX_TAMPERS,
+            LayerWitness::Softmax(_) => &SOFTMAX_TAMPERS,
         };
         for &tamper in tampers {
             for index in [0, len / 2 + 1, len - 1].map(|i| i.min(len - 1)) {

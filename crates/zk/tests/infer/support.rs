@@ -144,6 +144,63 @@ pub enum Op<'a> {
         b: u32,
         requant: (u32, u8),
     },
+    /// Softmax along `axis` with precision `exp_bits` and a 256-entry exp table.
+    Softmax {
+        axis: i64,
+        exp_bits: u8,
+        table: &'a [i64],
+    },
+}
+
+/// The exact compiler's exp table for input scale `scale` at precision `p`:
+/// `round(2^p · e^(−d·scale))`, `d < 256`.
+pub fn exp_table(scale: f64, p: u8) -> Vec<i64> {
+    (0..256)
+        .map(|d| ((1u64 << p) as f64 * (-(d as f64) * scale).exp()).round() as i64)
+        .collect()
+}
+
+/// A table in the exact-model encoding's canonical form (`docs/exact-semantics.md` §7.1):
+/// maximal runs `(zigzag delta, length − 1)` when shorter than the raw entries, else raw.
+fn table_bytes(o: &mut Vec<u8>, table: &[i64]) {
+    fn varint(o: &mut Vec<u8>, mut v: u64) {
+        while v >= 0x80 {
+            o.push((v as u8 & 0x7f) | 0x80);
+            v >>= 7;
+        }
+        o.push(v as u8);
+    }
+    let mut runs: Vec<(i64, u64)> = Vec::new();
+    let mut prev = 0;
+    for &v in table {
+        match runs.last_mut() {
+            Some((d, n)) if *d == v - prev => *n += 1,
+            _ => runs.push((v - prev, 1)),
+        }
+        prev = v;
+    }
+    let width: u8 = if table.iter().all(|v| (-128..128).contains(v)) {
+        1
+    } else if table.iter().all(|v| (-32768..32768).contains(v)) {
+        2
+    } else {
+        4
+    };
+    let mut encoded = Vec::new();
+    for &(d, n) in &runs {
+        varint(&mut encoded, ((d << 1) ^ (d >> 63)) as u64);
+        varint(&mut encoded, n - 1);
+    }
+    if 4 + encoded.len() < table.len() * usize::from(width) {
+        o.push(0);
+        o.extend_from_slice(&(runs.len() as u32).to_le_bytes());
+        o.extend_from_slice(&encoded);
+    } else {
+        o.push(width);
+        table
+            .iter()
+            .for_each(|v| o.extend_from_slice(&v.to_le_bytes()[..usize::from(width)]));
+    }
 }
 
 /// A 2-D window: kernel, strides, dilations, pads `[top, left, bottom, right]`.
@@ -210,6 +267,7 @@ impl ExactBuilder {
             Op::GlobalAvgPool { .. } => 9,
             Op::MaxPool { .. } => 7,
             Op::MatMul { .. } => 36,
+            Op::Softmax { .. } => 33,
         };
         o.push(tag);
         let input = match op {
@@ -268,6 +326,11 @@ impl ExactBuilder {
                 o.push(requant.1);
             }
             Op::MaxPool { window } => window_bytes(o, &window),
+            Op::Softmax { axis, exp_bits, table } => {
+                o.extend_from_slice(&axis.to_le_bytes());
+                o.push(exp_bits);
+                table_bytes(o, table);
+            }
             Op::Relu => {}
             Op::Reshape(dims) => {
                 o.push(dims.len() as u8);
