@@ -212,12 +212,6 @@ fn window_out(stage_index: usize, stage: &Stage, shape: &[usize]) -> Result<(Gri
         })
     };
     let (input, out) = (Grid::new([n, c, h, w]), Grid::new([n, c_out, fit(0, h)?, fit(1, w)?]));
-    if matches!(stage, Stage::MaxPool(_)) && !every_window_reads_input(window, &input, &out) {
-        return Err(StatementError::Shape {
-            what: "max pool input",
-            detail: format!("stage {stage_index}: a window of {shape:?} lies in the padding only"),
-        });
-    }
     // The selectors cost O(OH·kh + OW·kw); the padded grids are committed or evaluated.
     let taps = (out.dims[2] as u64 * u64::from(window.kernel[0])).max(out.dims[3] as u64 * u64::from(window.kernel[1]));
     let vars = input.total_vars().max(out.total_vars());
@@ -226,6 +220,12 @@ fn window_out(stage_index: usize, stage: &Stage, shape: &[usize]) -> Result<(Gri
             what: "window op (padded grid or taps per axis)",
             got: vars.max(64 - taps.leading_zeros() as usize),
             max: MAX_WITNESS_VARS,
+        });
+    }
+    if matches!(stage, Stage::MaxPool(_)) && !every_window_reads_input(window, &input, &out) {
+        return Err(StatementError::Shape {
+            what: "max pool input",
+            detail: format!("stage {stage_index}: a window of {shape:?} lies in the padding only"),
         });
     }
     Ok((input, out))
