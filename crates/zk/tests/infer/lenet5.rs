@@ -80,6 +80,19 @@ fn lenet5_key_reads_the_pooled_grid_and_round_trips() {
 }
 
 #[test]
+fn lenet5_int8_classifies_every_sample() {
+    // The CLI test proves sample 0 and checks its printed prediction.
+    for (i, (input, label)) in lenet5_samples().iter().enumerate() {
+        let out = lenet5().run(input).expect("engine run");
+        let logits = out.dequantized["logits"].as_f32().expect("float logits").to_vec();
+        let best = (0..10)
+            .max_by(|&a, &b| logits[a].total_cmp(&logits[b]))
+            .expect("ten logits");
+        assert_eq!(best, *label, "sample {i}: {logits:?}");
+    }
+}
+
+#[test]
 fn lenet5_proves_held_out_images_end_to_end() {
     let (pk, vk) = lenet5_keys();
     let mut correct = 0;
