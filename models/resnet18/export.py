@@ -1,6 +1,10 @@
 """Exports torchvision's ResNet-18 (10 classes, 32x32 RGB input) to ONNX.
 
-    python3 models/resnet18/export.py [--out models/resnet18/resnet18.onnx]
+    python3 models/resnet18/export.py [--side 32] [--out models/resnet18/resnet18.onnx]
+
+`--side S` exports an S x S input instead (same weights; the default output
+is then `resnet18-SxS.onnx`): at 64x64 the spatial sizes are 32, 16, 8, 4 and
+the global average pool averages a 2x2 plane.
 
 The architecture is `torchvision.models.resnet18(num_classes=10)` as
 torchvision defines it (7x7 stride-2 stem conv, BatchNorm, ReLU, 4 stages of
@@ -56,16 +60,21 @@ def build(no_maxpool: bool) -> torch.nn.Module:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=os.path.join(HERE, "resnet18.onnx"))
+    parser.add_argument("--side", type=int, default=32, help="input height and width (default 32)")
+    parser.add_argument("--out", help="output file (default resnet18.onnx, or resnet18-SxS.onnx for --side S)")
     parser.add_argument("--no-maxpool", action="store_true", help="replace the stem MaxPool by Identity")
     args = parser.parse_args()
+    if not 32 <= args.side <= 512 or args.side % 32:
+        parser.error("--side must be a multiple of 32 from 32 to 512")
+    name = "resnet18.onnx" if args.side == 32 else f"resnet18-{args.side}x{args.side}.onnx"
+    out = args.out or os.path.join(HERE, name)
     torch.set_num_threads(1)
     model = build(args.no_maxpool)
-    example = torch.zeros(1, 3, 32, 32)
+    example = torch.zeros(1, 3, args.side, args.side)
     torch.onnx.export(
         model,
         (example,),
-        args.out,
+        out,
         dynamo=False,
         opset_version=17,
         input_names=["input"],
@@ -74,11 +83,11 @@ def main() -> None:
         training=torch.onnx.TrainingMode.PRESERVE,
         do_constant_folding=False,
     )
-    graph = onnx.load(args.out)
+    graph = onnx.load(out)
     onnx.checker.check_model(graph)
     ops = collections.Counter(n.op_type for n in graph.graph.node)
     params = sum(p.numel() for p in model.parameters())
-    print(f"wrote {args.out}: {os.path.getsize(args.out)} bytes, {params} parameters")
+    print(f"wrote {out}: {os.path.getsize(out)} bytes, {params} parameters, input [N, 3, {args.side}, {args.side}]")
     print("nodes:", dict(sorted(ops.items())))
 
 

@@ -10,7 +10,9 @@
 //! memory (VmHWM, reset before each proof), then the proving time per phase
 //! (engine run and witness, witness commitment, lookups per layer kind,
 //! matmul / conv / pool sumchecks, the two batched openings).
-//! `VERIS_BENCH_MODEL=resnet18` runs only ResNet-18, so that the peak is its own.
+//! `VERIS_BENCH_MODEL=resnet18` runs only ResNet-18, so that the peak is its own;
+//! `VERIS_BENCH_SIDE=64` measures the `64 × 64` export instead
+//! (`python3 models/resnet18/export.py --side 64` writes `resnet18-64x64.onnx`).
 //!
 //! Measurement of record (whole-process peak from `/usr/bin/time -v`):
 //! ```text
@@ -66,12 +68,12 @@ fn small_resnet() -> (ExactModel, Vec<TensorMap>) {
     (model, inputs)
 }
 
-/// Seeded pseudo-random images in `[0, 1)` (xorshift), `[1, 3, 32, 32]` each.
-fn images(seed: u64, count: usize) -> Vec<Vec<f32>> {
+/// Seeded pseudo-random images in `[0, 1)` (xorshift), `[1, 3, side, side]` each.
+fn images(seed: u64, count: usize, side: usize) -> Vec<Vec<f32>> {
     let mut s = seed.max(1);
     (0..count)
         .map(|_| {
-            (0..3 * 32 * 32)
+            (0..3 * side * side)
                 .map(|_| {
                     s ^= s << 13;
                     s ^= s >> 7;
@@ -83,26 +85,32 @@ fn images(seed: u64, count: usize) -> Vec<Vec<f32>> {
         .collect()
 }
 
-/// ResNet-18 compiled on 8 seeded images, with one seeded input; `None` if not exported.
-fn resnet18() -> Option<(ExactModel, Vec<TensorMap>, Duration)> {
-    let path = format!("{MODELS}/resnet18/resnet18.onnx");
+/// ResNet-18 at `side × side` compiled on 8 seeded images, with one seeded input; `None` if not exported.
+fn resnet18(side: usize) -> Option<(ExactModel, Vec<TensorMap>, Duration)> {
+    let (path, export) = match side {
+        32 => (format!("{MODELS}/resnet18/resnet18.onnx"), String::new()),
+        _ => (
+            format!("{MODELS}/resnet18/resnet18-{side}x{side}.onnx"),
+            format!(" --side {side}"),
+        ),
+    };
     let Ok(onnx) = std::fs::read(&path) else {
-        println!("skipping ResNet-18: {path} is absent (run `python3 models/resnet18/export.py`)");
+        println!("skipping ResNet-18: {path} is absent (run `python3 models/resnet18/export.py{export}`)");
         return None;
     };
-    let calib: Vec<f32> = images(7, 8).concat();
+    let calib: Vec<f32> = images(7, 8, side).concat();
     let start = Instant::now();
     let model = compile(
         &onnx,
         ModelId::of_bytes(&onnx),
-        &[input(vec![8, 3, 32, 32], calib)],
+        &[input(vec![8, 3, side, side], calib)],
         Bits::B8,
     )
     .expect("compile resnet18");
     let compile_time = start.elapsed();
-    let inputs = images(11, 1)
+    let inputs = images(11, 1, side)
         .into_iter()
-        .map(|x| input(vec![1, 3, 32, 32], x))
+        .map(|x| input(vec![1, 3, side, side], x))
         .collect();
     Some((model, inputs, compile_time))
 }
@@ -153,8 +161,12 @@ fn main() {
         let (model, inputs) = small_resnet();
         measure("infer::resnet-digits/batch1", &model, &inputs);
     }
-    if let Some((model, inputs, compile_time)) = resnet18() {
+    let side = match std::env::var("VERIS_BENCH_SIDE") {
+        Ok(v) => v.parse().expect("VERIS_BENCH_SIDE: a side length such as 64"),
+        Err(_) => 32,
+    };
+    if let Some((model, inputs, compile_time)) = resnet18(side) {
         println!("resnet18 exact compile: {:.1} s", compile_time.as_secs_f64());
-        measure("infer::resnet18-32x32/batch1", &model, &inputs);
+        measure(&format!("infer::resnet18-{side}x{side}/batch1"), &model, &inputs);
     }
 }

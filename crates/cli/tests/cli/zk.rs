@@ -141,18 +141,19 @@ fn a_node_proves_and_vouches_for_its_keys() {
     node.stop();
 }
 
-#[test]
-fn a_cnn_proves_and_verifies_through_the_cli() {
-    let models = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/lenet");
+/// Adds `models/{dir}/{dir}.onnx`, compiles it on its calibration file, proves
+/// its first sample with `veris prove` and verifies the receipt with `veris verify`.
+fn cnn_proves_and_verifies(dir: &str) {
+    let models = format!("{}/../../models/{dir}", env!("CARGO_MANIFEST_DIR"));
     let h = Home::new();
-    h.veris(&["model", "add", &format!("{models}/lenet.onnx"), "--name", "lenet"])
+    h.veris(&["model", "add", &format!("{models}/{dir}.onnx"), "--name", dir])
         .ok();
     let compiled = h
         .veris(&[
             "--json",
             "model",
             "compile",
-            "lenet",
+            dir,
             "--calibration",
             &format!("{models}/calibration.json"),
         ])
@@ -162,10 +163,28 @@ fn a_cnn_proves_and_verifies_through_the_cli() {
     let input = h.write_json("input.json", &samples[0]["input"]);
     let proof = h.file("proof.json");
     let text = h
-        .veris(&["prove", "lenet-int8", "--input", p(&input), "--out", p(&proof)])
+        .veris(&[
+            "prove",
+            &format!("{dir}-int8"),
+            "--input",
+            p(&input),
+            "--out",
+            p(&proof),
+        ])
         .ok()
         .to_string();
     assert!(text.contains(&format!("prediction: {}", samples[0]["label"])), "{text}");
     let text = h.veris(&["verify", p(&proof)]).ok().to_string();
     assert!(text.contains("✓ proof: zero-knowledge proof verified"), "{text}");
+}
+
+#[test]
+fn a_cnn_proves_and_verifies_through_the_cli() {
+    cnn_proves_and_verifies("lenet");
+}
+
+/// LeNet-5's first Linear layer reads a `16 × 5 × 5` grid (not a power of two per axis).
+#[test]
+fn lenet5_proves_and_verifies_through_the_cli() {
+    cnn_proves_and_verifies("lenet5");
 }

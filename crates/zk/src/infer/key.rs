@@ -65,6 +65,11 @@ pub struct LinearKey {
     pub bias: Vec<i64>,
     /// One per channel.
     pub requant: Vec<RequantParams>,
+    /// `Some([C, H, W])`: the input features are an `[N, C, H, W]` grid flattened at
+    /// axis 1 (`k = C·H·W`) and the weights are laid out over that grid's padded
+    /// layout, so the layer reads its producer's grid table directly
+    /// (`docs/proof-system.md` §9.8). `None`: a row-major `rows × k` matrix.
+    pub input_grid: Option<[u32; 3]>,
 }
 
 impl LinearKey {
@@ -261,6 +266,9 @@ fn check_stage(stage: &Stage) -> Result<(), String> {
         Stage::Linear(l) => check_linear(l),
         Stage::Conv(c) => {
             check_conv(c)?;
+            if c.channels.input_grid.is_some() {
+                return Err("a conv's channels take no input grid".into());
+            }
             check_linear(&c.channels)
         }
         Stage::AvgPool(p) => check_pool(p),
@@ -298,6 +306,14 @@ fn check_linear(l: &LinearKey) -> Result<(), String> {
     }
     if !l.requant.iter().all(|r| r.is_valid()) {
         return Err("invalid requantizer".into());
+    }
+    if let Some(grid) = l.input_grid {
+        let features = grid
+            .iter()
+            .try_fold(1u32, |acc, &d| acc.checked_mul(d).filter(|_| d > 0));
+        if features != Some(l.k) {
+            return Err(format!("linear input grid {grid:?} does not hold k = {} features", l.k));
+        }
     }
     Ok(())
 }

@@ -17,13 +17,14 @@
 //!     8 AvgPool: window ‖ u32 M ‖ u8 s
 //!     9 Add:     u32 M_a ‖ u8 s_a ‖ u32 M_b ‖ u8 s_b ‖ u8 relu
 //!    10 MaxPool: window (pads smaller than the extents)
+//!    12 Linear over a flattened grid: u32 C ‖ u32 H ‖ u32 W ‖ the Linear fields (k = C·H·W)
 //!    16 Lut:     256 × i8 (entry u ↦ f(u − 128))
 //!    17 Transpose: u8 rank ‖ rank × u8 perm
 //!    18 MatMul:  u32 K ‖ u32 M ‖ u8 s (operands: A, then B)
 //!    19 Softmax: i64 axis ‖ u8 P ‖ 256 × u32 exp table
 //! Tags 1, 3–6 and 8 are the exact semantics' op tags; 9 (Add), 10 (MaxPool, the
-//! semantics' 7 is unused here), 16 (Lut), 17 (Transpose), 18 (MatMul of two activations)
-//! and 19 (Softmax) are this key's own. Any stage may read any
+//! semantics' 7 is unused here), 12 (Linear with `input_grid`), 16 (Lut), 17 (Transpose),
+//! 18 (MatMul of two activations) and 19 (Softmax) are this key's own. Any stage may read any
 //! earlier value (the input included) through its operand indices.
 //! window = 10 × u32: kernel [2] ‖ strides [2] ‖ dilations [2] ‖ pads [4] (top, left, bottom, right)
 //! ```
@@ -41,6 +42,9 @@ use super::window_max::TAG_MAX_POOL;
 use crate::codec::{Reader, Writer};
 use crate::error::DecodeError;
 use crate::pcs::PcsParams;
+
+/// Tag of a Linear stage whose input is a flattened grid ([`LinearKey::input_grid`]).
+pub(crate) const TAG_GRID_LINEAR: u8 = 12;
 
 /// First bytes of an encoded verifying key.
 pub const VK_MAGIC: &[u8; 8] = b"VERISZKV";
@@ -181,6 +185,7 @@ impl VerifyingKey {
 
 fn stage_tag(stage: &Stage) -> u8 {
     match stage {
+        Stage::Linear(l) if l.input_grid.is_some() => TAG_GRID_LINEAR,
         Stage::Linear(_) => 1,
         Stage::Relu => 3,
         Stage::Reshape(_) => 4,
@@ -220,7 +225,10 @@ fn write_stage(w: &mut Writer, stage: &Stage, operands: &[u32]) {
     w.u8(stage_tag(stage));
     operands.iter().for_each(|&v| w.u32(v));
     match stage {
-        Stage::Linear(l) => write_linear(w, l),
+        Stage::Linear(l) => {
+            l.input_grid.iter().flatten().for_each(|&d| w.u32(d));
+            write_linear(w, l);
+        }
         Stage::Conv(c) => {
             w.u32(c.c_in);
             w.u32(c.group);
@@ -290,6 +298,13 @@ fn read_stage_body(
 ) -> Result<Stage, DecodeError> {
     match tag {
         1 => Ok(Stage::Linear(read_linear(r, channels, max_channels)?)),
+        TAG_GRID_LINEAR => {
+            let grid = [r.u32()?, r.u32()?, r.u32()?];
+            Ok(Stage::Linear(LinearKey {
+                input_grid: Some(grid),
+                ..read_linear(r, channels, max_channels)?
+            }))
+        }
         6 => {
             let (c_in, group) = (r.u32()?, r.u32()?);
             let window = WindowKey::read(r)?;
@@ -357,5 +372,6 @@ fn read_linear(r: &mut Reader<'_>, channels: &mut usize, max_channels: usize) ->
         acc_bound,
         bias,
         requant,
+        input_grid: None,
     })
 }

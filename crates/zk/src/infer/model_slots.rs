@@ -5,13 +5,14 @@
 //! | stage | weights | `Ltab`, `Utab` |
 //! |---|---|---|
 //! | Linear `k → n` | `2^nv × 2^kv`, entry `(j, p)` | `2^nv · 256` each |
+//! | Linear over a `C × H × W` grid | `2^nv × 2^(cv+hv+wv)`, entry `(j, (c·2^hv + y)·2^wv + x)` | `2^nv · 256` each |
 //! | Conv `c_in → n`, `kh × kw`, `g` groups | `2^nv × 2^(cv+iv+jv)`, entry `(m, (c, i, j))`, `c < c_in/g`, each kernel axis padded on its own | `2^nv · 256` each |
 //! | AvgPool, activation MatMul | — | `256` each (one function for every element) |
 
 use super::VALUE_VARS;
 use super::circuit::ceil_log2;
 use super::error::StatementError;
-use super::key::{MAX_MODEL_VARS, Stage};
+use super::key::{LinearKey, MAX_MODEL_VARS, Stage};
 use super::key_cnn::ConvKey;
 use super::slots::{Slot, allocate};
 
@@ -42,12 +43,21 @@ pub(crate) fn kernel_vars(c: &ConvKey) -> [usize; 3] {
     ]
 }
 
+/// The variables of a Linear layer's feature index: `⌈log k⌉` for a matrix
+/// input, `cv + hv + wv` for a flattened grid ([`LinearKey::input_grid`]).
+pub(crate) fn linear_feature_vars(l: &LinearKey) -> usize {
+    match l.input_grid {
+        Some(grid) => grid.iter().map(|&d| ceil_log2(d as usize)).sum(),
+        None => ceil_log2(l.k as usize),
+    }
+}
+
 /// `(log2 of the weight slot, channel variables)` of a requantized stage; `None` for other stages.
 fn stage_logs(stage: &Stage) -> Option<(Option<usize>, usize)> {
     match stage {
         Stage::Linear(l) => {
             let nv = ceil_log2(l.n as usize);
-            Some((Some(nv + ceil_log2(l.k as usize)), nv))
+            Some((Some(nv + linear_feature_vars(l)), nv))
         }
         Stage::Conv(c) => {
             let nv = ceil_log2(c.channels.n as usize);

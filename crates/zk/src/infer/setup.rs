@@ -16,7 +16,7 @@ use super::key_add::{AddKey, arity};
 use super::matmul_act::prover::matmul_tables;
 use super::model_slots::model_layout;
 use super::pointwise::LutKey;
-use super::setup_cnn::{conv_key, global_pool_key, max_pool_key, pool_key};
+use super::setup_cnn::{conv_key, global_pool_key, linear_input_grid, max_pool_key, pool_key};
 use super::setup_matmul::matmul_key;
 use super::softmax::SoftmaxKey;
 use super::tables::{RequantTables, conv_tables, linear_tables, pool_tables};
@@ -163,7 +163,10 @@ fn stages_of(model: &ExactModel) -> Result<(Vec<Stage>, Vec<Vec<u32>>), SetupErr
     for (i, op) in model.ops().iter().enumerate() {
         let reads = op.operands();
         let stage = match op {
-            ExactOp::Linear(l) => Stage::Linear(linear_key(i, l)?),
+            ExactOp::Linear(l) => Stage::Linear(LinearKey {
+                input_grid: linear_input_grid(model, i, l.k, &mut shapes),
+                ..linear_key(i, l)?
+            }),
             ExactOp::Relu { .. } => Stage::Relu,
             ExactOp::Lut(l) => Stage::Lut(LutKey { table: l.table.clone() }),
             ExactOp::Softmax(s) => Stage::Softmax(SoftmaxKey {
@@ -260,5 +263,6 @@ pub(crate) fn channel_key(
         acc_bound: bound as u64,
         bias: bias.to_vec(),
         requant: requant.iter().copied().map(requant_params).collect(),
+        input_grid: None,
     })
 }

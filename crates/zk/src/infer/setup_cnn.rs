@@ -2,11 +2,14 @@
 //! and `GlobalAveragePool` as the average pool whose window is the whole
 //! `H × W` plane (one rounding of the exact sum by `H·W`, as the semantics
 //! defines both). The plane's size must be fixed by the model's input
-//! dimensions: setup reads it from a traced run on a zero probe input.
+//! dimensions: setup reads it from a traced run on a zero probe input. The
+//! same run tells which Linear layers read a flattened grid whose `H` or `W`
+//! is not a power of two (LeNet-5's `16 × 5 × 5`): their weights are laid
+//! out over the padded grid ([`linear_input_grid`]).
 
 use veris_core::spec::Dim;
 use veris_core::{Tensor, TensorData, TensorMap};
-use veris_engine::exact::{AvgPool, Conv, ExactModel, GlobalAvgPool, MaxPool};
+use veris_engine::exact::{AvgPool, Conv, ExactModel, ExactOp, GlobalAvgPool, MaxPool};
 
 use super::key::RequantParams;
 use super::key_cnn::{ConvKey, PoolKey, WindowKey};
@@ -117,4 +120,46 @@ pub(crate) fn global_pool_key(
             shift: p.requant.shift,
         },
     })
+}
+
+/// The `[C, H, W]` grid that Linear op `op` (`k` features) reads through
+/// Flatten / Reshape ops, when a grid layout is needed: the value before them
+/// is `[N, C, H, W]` with `C·H·W = k` and `H` or `W` not a power of two (with
+/// both powers of two the grid table already is the `N × k` matrix's). `None`
+/// otherwise, or when the shapes cannot be probed (the layer then reads a
+/// matrix, as before). The choice only lays out the weights; the circuit
+/// checks at proving time that the producer's table has exactly this grid.
+pub(crate) fn linear_input_grid(
+    model: &ExactModel,
+    op: usize,
+    k: u32,
+    shapes: &mut Option<Vec<Vec<usize>>>,
+) -> Option<[u32; 3]> {
+    let base = model.inputs().len() + model.consts().len();
+    let ops = model.ops();
+    // The last Flatten / Reshape before the Linear, walking back to the first of a chain.
+    let mut reshape = None;
+    let mut value = *ops.get(op)?.operands().first()? as usize;
+    while let Some(j) = value.checked_sub(base) {
+        match ops.get(j)? {
+            ExactOp::Flatten { input, .. } | ExactOp::Reshape { input, .. } => {
+                reshape = Some(j);
+                value = *input as usize;
+            }
+            _ => break,
+        }
+    }
+    let first = reshape?;
+    if shapes.is_none() {
+        *shapes = probe_shapes(model).ok();
+    }
+    let &[_, c, h, w] = shapes.as_ref()?.get(first)?.as_slice() else {
+        return None;
+    };
+    let fits = c.checked_mul(h)?.checked_mul(w)? == k as usize;
+    let grid = [c, h, w].map(|d| u32::try_from(d).ok());
+    match grid {
+        [Some(c), Some(h), Some(w)] if fits && !(h.is_power_of_two() && w.is_power_of_two()) => Some([c, h, w]),
+        _ => None,
+    }
 }

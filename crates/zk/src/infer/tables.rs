@@ -18,7 +18,7 @@ use veris_engine::exact::{Conv, Linear, Requant, rq_div};
 use super::circuit::ceil_log2;
 use super::key::LinearKey;
 use super::key_cnn::{ConvKey, PoolKey};
-use super::model_slots::kernel_vars;
+use super::model_slots::{kernel_vars, linear_feature_vars};
 use super::{QMAX, QMIN};
 
 /// A requantized stage's private tables.
@@ -54,13 +54,15 @@ fn channel_thresholds(key: &LinearKey, requant: &[Requant]) -> (Vec<i64>, Vec<i6
     (lower, upper)
 }
 
-/// A linear layer's tables (weights row `j` at `j·2^kv`).
+/// A linear layer's tables (weights row `j` at `j·2^kv`; feature `p` at column
+/// `p`, or for a flattened grid input at its padded grid position).
 pub(crate) fn linear_tables(l: &Linear, key: &LinearKey) -> RequantTables {
-    let (k, kp) = (key.k as usize, 1usize << ceil_log2(key.k as usize));
+    let (k, kp) = (key.k as usize, 1usize << linear_feature_vars(key));
+    let column = feature_columns(key);
     let mut padded = vec![0i64; (1 << ceil_log2(key.n as usize)) * kp];
     for (j, row) in l.weights.chunks_exact(k).enumerate() {
         for (p, &w) in row.iter().enumerate() {
-            padded[j * kp + p] = i64::from(w);
+            padded[j * kp + column(p)] = i64::from(w);
         }
     }
     let (lower, upper) = channel_thresholds(key, &l.requant);
@@ -69,6 +71,24 @@ pub(crate) fn linear_tables(l: &Linear, key: &LinearKey) -> RequantTables {
         padded_weights: padded,
         lower,
         upper,
+    }
+}
+
+/// Where feature `p < k` of a Linear layer lies in its weight row: `p` itself,
+/// or for an input grid `[C, H, W]` (`p = (c·H + y)·W + x`) the padded
+/// position `(c·2^hv + y)·2^wv + x`.
+pub(crate) fn feature_columns(key: &LinearKey) -> impl Fn(usize) -> usize {
+    let grid = key.input_grid.map(|[_, h, w]| {
+        let (h, w) = (h as usize, w as usize);
+        (h, w, ceil_log2(h), ceil_log2(w))
+    });
+    move |p| match grid {
+        Some((h, w, hv, wv)) => {
+            let (x, rest) = (p % w, p / w);
+            let (y, c) = (rest % h, rest / h);
+            (((c << hv) + y) << wv) + x
+        }
+        None => p,
     }
 }
 

@@ -9,7 +9,9 @@
 //! Conv and AvgPool read and write NCHW grids. A value keeps its producer's
 //! layout; a consumer accepts it only if the two layouts index the same
 //! table (a grid flattened at axis 1 with `H`, `W` powers of two is the
-//! matrix `N × C·H·W`), otherwise the program is "not yet provable".
+//! matrix `N × C·H·W`), otherwise the program is "not yet provable". A
+//! Linear whose key names an input grid reads that grid itself: its weights
+//! are laid out over the grid's padded positions (`docs/proof-system.md` §9.8).
 
 use super::circuit::{Dims, MAX_WITNESS_VARS};
 use super::error::StatementError;
@@ -264,7 +266,19 @@ pub(crate) fn walk(
                     });
                 }
                 let rows = count / k;
-                let input = Layout::Matrix(Dims::new(rows, k));
+                let input = match l.input_grid {
+                    // The weights are laid out over this grid: only a producer with exactly
+                    // this grid (or the public input, padded by the verifier) is read.
+                    Some([c, h, w]) => {
+                        if view.is_some() {
+                            return Err(StatementError::NotYetProvable(format!(
+                                "stage {stage_index}: a Linear over a grid reading a transpose"
+                            )));
+                        }
+                        Layout::Grid(Grid::new([rows, c as usize, h as usize, w as usize]))
+                    }
+                    None => Layout::Matrix(Dims::new(rows, k)),
+                };
                 let view = match view.take() {
                     Some(v) => Some(read_view(v, input, stage_index)?),
                     None => {

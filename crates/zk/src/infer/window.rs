@@ -4,7 +4,7 @@
 //!
 //! | layer | steps (sumcheck variables, degree → evaluations sent) |
 //! |---|---|
-//! | Linear | `Σ_p X(r_row, p)·W(r_col, p)` (`kv`, 2 → `X, W`) |
+//! | Linear | `Σ_p X(r_row, p)·W(r_col, p)` (`kv`, 2 → `X, W`; over a flattened grid `p = (c, h, w)`, `kv = cv+hv+wv`) |
 //! | Conv | `Σ_k W(r_m, k)·I(r_pix, k)` (`cv+iv+jv`, 2 → `W, I`), then `I = Σ_{h,w} X(r_n, ρ_c, h, w)·S_H(h)·S_W(w)` (`hv+wv`, 3 → `X`) |
 //! | AvgPool | `Σ_{h,w} X(r_n, r_c, h, w)·S_H(h)·S_W(w)` with unit taps (`hv+wv`, 3 → `X`) |
 //! | activation MatMul | `Σ_{b,p} eq(r_b, b)·A(b, r_i, p)·B(b, p, r_j)` (`bv+kv`, 3 → `A, B`), see [`super::matmul_act`] |
@@ -70,7 +70,14 @@ pub(crate) fn step_shapes(l: &RequantLayer) -> Vec<StepShape> {
         Layout::Matrix(d) => d.col_vars,
     };
     match l.kind {
-        Kind::Linear => vec![step(window_vars(&l.in_layout), 2, 2, b"inference/matmul-evals")],
+        Kind::Linear => {
+            // The feature variables: a matrix's columns, or a flattened grid's `(c, h, w)`.
+            let features = match l.in_layout {
+                Layout::Grid(g) => g.total_vars() - g.vars[0],
+                Layout::Matrix(d) => d.col_vars,
+            };
+            vec![step(features, 2, 2, b"inference/matmul-evals")]
+        }
         Kind::Conv => {
             let kv = l
                 .model

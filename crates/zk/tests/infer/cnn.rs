@@ -62,11 +62,13 @@ fn lenet_proves_held_out_images_end_to_end() {
 #[test]
 fn random_small_cnns_prove_and_verify() {
     let mut rng = Rng(2024);
-    let mut grouped = 0;
+    let (mut grouped, mut grids) = (0, 0);
     for case in 0..12 {
         let (model, shape) = random_cnn(&mut rng);
         grouped += usize::from(is_grouped(&model));
         let (pk, vk) = setup::<H>(&model, PcsParams::default()).unwrap_or_else(|e| panic!("case {case}: setup: {e}"));
+        let grid = |s: &Stage| matches!(s, Stage::Linear(l) if l.input_grid.is_some());
+        grids += usize::from(vk.stages().iter().any(grid));
         let input = random_input(&mut rng, &shape);
         let proved = prove(&pk, &model, &input).unwrap_or_else(|e| panic!("case {case}: prove: {e}"));
         let bytes = proved.proof.encode();
@@ -80,6 +82,10 @@ fn random_small_cnns_prove_and_verify() {
         );
     }
     assert!(grouped >= 3, "only {grouped} cases with a grouped conv");
+    assert!(
+        grids >= 3,
+        "only {grids} cases with a linear layer over a non-power-of-two grid"
+    );
 }
 
 fn is_grouped(model: &veris_engine::exact::ExactModel) -> bool {
@@ -103,6 +109,28 @@ fn malicious_prover_on_a_grouped_cnn_is_rejected() {
     let convs = |w: &LayerWitness| matches!(w, LayerWitness::Conv(_));
     let runs = never_accepted_in(&model, &input, &pk, &vk, convs);
     assert!(runs >= 2 * (CONV_TAMPERS.len() - 1), "only {runs} tampered runs");
+}
+
+#[test]
+fn malicious_prover_on_a_linear_over_a_padded_grid_is_rejected() {
+    // A random CNN whose last conv writes a grid with H or W not a power of two (LeNet-5's case).
+    let mut rng = Rng(91);
+    let (model, shape, pk, vk) = loop {
+        let (m, s) = random_cnn(&mut rng);
+        let (pk, vk) = setup::<H>(&m, PcsParams::default()).expect("setup");
+        if vk
+            .stages()
+            .iter()
+            .any(|s| matches!(s, Stage::Linear(l) if l.input_grid.is_some()))
+        {
+            break (m, s, pk, vk);
+        }
+    };
+    let input = random_input(&mut rng, &shape);
+    // The linear layer and the conv whose padded grid it reads.
+    let layers = |w: &LayerWitness| matches!(w, LayerWitness::Linear(_) | LayerWitness::Conv(_));
+    let runs = never_accepted_in(&model, &input, &pk, &vk, layers);
+    assert!(runs >= 2 * (CONV_TAMPERS.len() - 1) + 15, "only {runs} tampered runs");
 }
 
 #[test]

@@ -88,7 +88,7 @@ pub fn square(k: u32, s: u32, p: u32) -> Window {
 /// A random small CNN on `[N, c, h, w]` inputs: conv (random window, one
 /// group or `c` groups) →
 /// average pool (2×2 or 3×3 with counted padding) → conv (1 or 2 groups) →
-/// flatten → linear.
+/// flatten → linear (`H`, `W` of the flattened grid often not powers of two).
 /// Returns the model and its input shape (batch `n`).
 pub fn random_cnn(rng: &mut Rng) -> (ExactModel, Vec<usize>) {
     let (n, c) = (1 + rng.below(2) as usize, 1 + rng.below(3) as u32);
@@ -154,20 +154,19 @@ pub fn random_cnn(rng: &mut Rng) -> (ExactModel, Vec<usize>) {
         requant: &r2,
     });
     let (qh, qw) = (out_len(&win2, 0, ph), out_len(&win2, 1, pw));
-    // A linear layer reads the grid only if H and W are powers of two: flatten and stop otherwise.
+    // The linear layer reads the flattened grid (as a matrix when H and W are powers of two,
+    // otherwise through weights laid out over the padded grid).
     b.op(Op::Flatten(1));
-    if qh.is_power_of_two() && qw.is_power_of_two() {
-        let k3 = c2 * (qh * qw) as u32;
-        let (w3, b3, r3) = random_linear(rng, k3, 3);
-        b.op(Op::Linear {
-            k: k3,
-            n: 3,
-            relu: false,
-            weights: &w3,
-            bias: &b3,
-            requant: &r3,
-        });
-    }
+    let k3 = c2 * (qh * qw) as u32;
+    let (w3, b3, r3) = random_linear(rng, k3, 3);
+    b.op(Op::Linear {
+        k: k3,
+        n: 3,
+        relu: false,
+        weights: &w3,
+        bias: &b3,
+        requant: &r3,
+    });
     let dims = [None, Some(u64::from(c)), Some(h as u64), Some(w as u64)];
     (b.build(&dims), vec![n, c as usize, h, w])
 }
