@@ -101,6 +101,8 @@ pub enum Stage {
     /// `MatMul` of two activations, its operands the two values the operand
     /// list names (attention; [`super::matmul_act`]).
     MatMul(super::matmul_act::MatMulKey),
+    /// LayerNorm over blocks of the trailing axes ([`super::key_norm`], [`super::norm`]).
+    LayerNorm(super::key_norm::NormKey),
 }
 
 /// Longest tensor name a key records.
@@ -263,6 +265,7 @@ fn check_stage(stage: &Stage) -> Result<(), String> {
         Stage::Relu | Stage::Flatten(_) => Ok(()),
         Stage::Transpose(perm) => super::view::check_perm(perm),
         Stage::MatMul(m) => m.check(),
+        Stage::LayerNorm(k) => k.check(),
         Stage::Reshape(dims) => {
             if dims.len() > super::MAX_RANK || dims.iter().any(|&d| d < -1) {
                 return Err("reshape target: rank ≤ 8, entries ≥ −1".into());

@@ -19,8 +19,9 @@
 //!    16 Lut:     256 × i8 (entry u ↦ f(u − 128))
 //!    17 Transpose: u8 rank ‖ rank × u8 perm
 //!    18 MatMul:  u32 K ‖ u32 M ‖ u8 s (operands: A, then B)
-//! Tags 1 and 3–8 are the exact semantics' op tags; 9 (Add), 16 (Lut), 17 (Transpose)
-//! and 18 (MatMul of two activations) are this key's own. Any stage may read any
+//!    20 LayerNorm: i64 axis ‖ u32 n ‖ i64 eps ‖ u8 K ‖ u8 F ‖ n × i8 g ‖ n × i64 h ‖ n × (u32 M ‖ u8 s)
+//! Tags 1 and 3–8 are the exact semantics' op tags; 9 (Add), 16 (Lut), 17 (Transpose),
+//! 18 (MatMul of two activations) and 20 (LayerNorm) are this key's own. Any stage may read any
 //! earlier value (the input included) through its operand indices.
 //! window = 10 × u32: kernel [2] ‖ strides [2] ‖ dilations [2] ‖ pads [4] (top, left, bottom, right)
 //! ```
@@ -30,6 +31,7 @@
 use super::key::{Boundary, InputDim, LinearKey, MAX_STAGES, RequantParams, Stage, VerifyingKey};
 use super::key_add::{AddKey, arity};
 use super::key_cnn::{ConvKey, WindowKey, read_pool, write_pool};
+use super::key_norm::{NormKey, TAG_NORM};
 use super::matmul_act::{MatMulKey, TAG_MATMUL};
 use super::pointwise::{LutKey, TAG_LUT};
 use super::view::TAG_TRANSPOSE;
@@ -186,6 +188,7 @@ fn stage_tag(stage: &Stage) -> u8 {
         Stage::Lut(_) => TAG_LUT,
         Stage::Transpose(_) => TAG_TRANSPOSE,
         Stage::MatMul(_) => TAG_MATMUL,
+        Stage::LayerNorm(_) => TAG_NORM,
     }
 }
 
@@ -234,6 +237,7 @@ fn write_stage(w: &mut Writer, stage: &Stage, operands: &[u32]) {
         }
         Stage::Flatten(axis) => w.i64(*axis),
         Stage::MatMul(m) => m.write(w),
+        Stage::LayerNorm(k) => k.write(w),
         Stage::Transpose(perm) => {
             w.u8(perm.len() as u8);
             perm.iter().for_each(|&p| w.u8(p));
@@ -316,6 +320,7 @@ fn read_stage_body(
             Ok(Stage::Transpose((0..rank).map(|_| r.u8()).collect::<Result<_, _>>()?))
         }
         TAG_MATMUL => Ok(Stage::MatMul(MatMulKey::read(r)?)),
+        TAG_NORM => Ok(Stage::LayerNorm(NormKey::read(r, channels, max_channels)?)),
         _ => Err(DecodeError::Invalid("stage tag")),
     }
 }

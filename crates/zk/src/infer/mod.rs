@@ -10,8 +10,9 @@
 //! whole-plane average pool), `Relu`, `Lut` (the engine's tabulated Sigmoid,
 //! Tanh, Erf, GELU, by one lookup into the public table, [`pointwise`]), `Reshape`,
 //! `Flatten`, `Transpose` (a re-indexing of claims when the moved axes are
-//! powers of two), the `MatMul` of two earlier activations ([`matmul_act`])
-//! and the residual `Add` (two operands of one shape, each rescaled, §9.10),
+//! powers of two), the `MatMul` of two earlier activations ([`matmul_act`]),
+//! the residual `Add` (two operands of one shape, each rescaled, §9.10) and
+//! `LayerNorm` within the bounds of [`key_norm`] (§9.11.5),
 //! wired as a graph: every stage names the values it reads (the input or any
 //! earlier stage's output; a value may feed several layers), with one input
 //! and one output. Anything else is refused at setup with a typed "not yet
@@ -46,6 +47,7 @@
 //! | [`key_cnn`] | the Conv and AveragePool stages and their windows |
 //! | [`key_add`] | the residual Add stage and the value graph's invariants |
 //! | [`pointwise`] | pointwise layers (ReLU, `Lut`) and their public tables |
+//! | [`key_norm`] | the LayerNorm stage and the integer bounds its proof needs (§9.11.5) |
 //! | [`statement`] | model id, quantized input and output |
 //! | [`proof`] | the proof object and its canonical encoding |
 //! | [`verify`](mod@verify) | the verifier (no prover, no engine) |
@@ -59,9 +61,11 @@ pub mod key;
 pub mod key_add;
 pub mod key_cnn;
 mod key_codec;
+pub mod key_norm;
 mod layout;
 pub mod matmul_act;
 mod model_slots;
+mod norm;
 mod opening;
 pub mod pointwise;
 pub mod proof;
@@ -75,6 +79,8 @@ mod walk_matmul;
 mod window;
 mod window_grouped;
 
+#[cfg(feature = "prover")]
+mod norm_prover;
 #[cfg(feature = "prover")]
 pub mod profile;
 #[cfg(feature = "prover")]
@@ -102,6 +108,7 @@ pub use key::{Boundary, InputDim, LinearKey, MAX_TENSOR_NAME, RequantParams, Sta
 pub use key_add::AddKey;
 pub use key_cnn::{ConvKey, PoolKey, WindowKey};
 pub use key_codec::{VK_FORMAT_VERSION, VK_MAGIC, VkLimits};
+pub use key_norm::NormKey;
 pub use pointwise::LutKey;
 pub use proof::{MAX_PROOF_BYTES, PROOF_FORMAT_VERSION, Proof};
 pub use statement::{MAX_RANK, MODEL_ID_BYTES, QuantTensor, Statement, StatementLimits};

@@ -43,6 +43,7 @@ pub(crate) fn accumulators(
         | Stage::Flatten(_)
         | Stage::Transpose(_)
         | Stage::MatMul(_)
+        | Stage::LayerNorm(_)
         | Stage::Add(_) => Err(mismatch(op, 0)),
     }
 }

@@ -6,6 +6,7 @@ mod cnn;
 mod cnn_support;
 mod completeness;
 mod encoder;
+mod layernorm;
 mod lut;
 mod matmul_act;
 mod mlp_onnx;

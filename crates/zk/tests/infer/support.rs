@@ -141,6 +141,18 @@ pub enum Op<'a> {
         b: u32,
         requant: (u32, u8),
     },
+    /// LayerNorm (engine tag 34) over the axes from `axis`: `n` per block, `eps`,
+    /// precisions `K` (`sqrt_bits`) and `F` (`frac_bits`), per position `g`, `h`, `rq`.
+    LayerNorm {
+        axis: i64,
+        n: u32,
+        eps: i64,
+        sqrt_bits: u8,
+        frac_bits: u8,
+        gamma: &'a [i8],
+        beta: &'a [i64],
+        requant: &'a [(u32, u8)],
+    },
 }
 
 /// A 2-D window: kernel, strides, dilations, pads `[top, left, bottom, right]`.
@@ -206,6 +218,7 @@ impl ExactBuilder {
             Op::AvgPool { .. } => 8,
             Op::GlobalAvgPool { .. } => 9,
             Op::MatMul { .. } => 36,
+            Op::LayerNorm { .. } => 34,
         };
         o.push(tag);
         let input = match op {
@@ -262,6 +275,22 @@ impl ExactBuilder {
             Op::GlobalAvgPool { requant } => {
                 o.extend_from_slice(&requant.0.to_le_bytes());
                 o.push(requant.1);
+            }
+            Op::LayerNorm {
+                axis,
+                n,
+                eps,
+                sqrt_bits,
+                frac_bits,
+                gamma,
+                beta,
+                requant,
+            } => {
+                o.extend_from_slice(&axis.to_le_bytes());
+                o.extend_from_slice(&n.to_le_bytes());
+                o.extend_from_slice(&eps.to_le_bytes());
+                o.extend([sqrt_bits, frac_bits]);
+                channel_bytes(o, gamma, beta, requant);
             }
             Op::Relu => {}
             Op::Reshape(dims) => {
