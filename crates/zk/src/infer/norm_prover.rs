@@ -104,7 +104,7 @@ fn block_d(key: &NormKey, s: i64, q: i64) -> i128 {
 pub(crate) fn accumulators(key: &NormKey, x: &IntTensor, out: &IntTensor, op: usize) -> Result<Vec<i64>, ProveError> {
     let n = key.n as usize;
     let (k, f) = (u32::from(key.sqrt_bits), u32::from(key.frac_bits));
-    if x.data.len() % n != 0 || out.data.len() != x.data.len() {
+    if !x.data.len().is_multiple_of(n) || out.data.len() != x.data.len() {
         return Err(ProveError::TraceMismatch { op, index: 0 });
     }
     let mut acc = Vec::with_capacity(x.data.len());
