@@ -9,10 +9,12 @@ use super::VALUE_VARS;
 use super::error::StatementError;
 use super::key::{Stage, VerifyingKey};
 use super::key_add::PAIR_VARS;
+use super::key_norm::{ROW_LIMBS, ROW_VALUES};
 use super::lane_max::{LANE_TABLE_VARS, LaneMaxTable};
 use super::layout::Layout;
 use super::matmul_act::MatMulVars;
 use super::model_slots::{ModelLayout, ModelSlots, model_layout};
+use super::norm::NormSlots;
 use super::pointwise::PointTable;
 use super::slots::{Slot, allocate};
 use super::view::VarMap;
@@ -92,6 +94,8 @@ pub(crate) struct RequantLayer {
     /// Multiplicities of the threshold table (`2^channel_vars · 256`).
     pub multiplicities: Slot,
     pub model: ModelSlots,
+    /// A LayerNorm's own columns ([`super::norm`]).
+    pub norm: Option<Box<NormSlots>>,
 }
 
 impl RequantLayer {
@@ -101,8 +105,14 @@ impl RequantLayer {
     pub fn channel_vars(&self) -> (usize, usize) {
         match self.kind {
             Kind::Pool | Kind::MatMul => (0, 0),
-            Kind::Linear | Kind::Conv | Kind::GroupedConv => self.out.channel_vars(),
+            Kind::Linear | Kind::Conv | Kind::GroupedConv | Kind::LayerNorm => self.out.channel_vars(),
         }
+    }
+
+    /// Variables of the threshold table's channel index: a LayerNorm has one
+    /// more (its all-zero function for padded blocks is channel `2^cv`).
+    pub fn table_channel_vars(&self) -> usize {
+        self.channel_vars().1 + usize::from(self.kind == Kind::LayerNorm)
     }
 }
 
@@ -233,6 +243,7 @@ pub(crate) fn stage_limbs(stage: &Stage) -> usize {
         Stage::Conv(c) => c.channels.limbs(),
         Stage::AvgPool(p) => p.limbs(),
         Stage::MatMul(m) => m.limbs(),
+        Stage::LayerNorm(k) => k.limbs(),
         Stage::Relu
         | Stage::MaxPool(_)
         | Stage::Lut(_)
@@ -266,6 +277,10 @@ impl Circuit {
             match p {
                 Proto::Requant { stage, out, .. } => {
                     limb_logs.extend(std::iter::repeat_n(out.vars(), 2 * stage_limbs(&stages[*stage])));
+                    if let (Stage::LayerNorm(k), Layout::Matrix(d)) = (&stages[*stage], out) {
+                        limb_logs.extend(std::iter::repeat_n(out.vars(), k.rho_limbs()));
+                        limb_logs.extend(std::iter::repeat_n(d.row_vars, ROW_LIMBS));
+                    }
                 }
                 Proto::Softmax { stage, dims, .. } => {
                     let count = 2 * softmax_limbs(&stages[*stage], dims) + 1;
@@ -288,8 +303,12 @@ impl Circuit {
                     let channels = match kind {
                         Kind::Pool | Kind::MatMul => 0,
                         Kind::Linear | Kind::Conv | Kind::GroupedConv => out.channel_vars().1,
+                        Kind::LayerNorm => out.channel_vars().1 + 1,
                     };
                     logs.extend([out.vars(), out.vars(), channels + VALUE_VARS]);
+                    if let (Kind::LayerNorm, Layout::Matrix(d)) = (kind, out) {
+                        logs.extend([d.row_vars; ROW_VALUES]);
+                    }
                 }
                 Proto::Pointwise { stage, .. } => logs.push(PointTable::of(&stages[*stage]).table_vars()),
                 Proto::Add { .. } => logs.push(PAIR_VARS),
@@ -335,6 +354,19 @@ impl Circuit {
                 } => {
                     let [lower, upper, multiplicities] = [(); 3].map(|_| next.next().expect("slot"));
                     let count = stage_limbs(&stages[stage]);
+                    let e_limbs: Vec<Slot> = limbs.by_ref().take(count).collect();
+                    let f_limbs: Vec<Slot> = limbs.by_ref().take(count).collect();
+                    let norm = match (&stages[stage], out) {
+                        (Stage::LayerNorm(k), Layout::Matrix(d)) => Some(Box::new(NormSlots {
+                            rows: d.rows,
+                            row_vars: d.row_vars,
+                            col_vars: d.col_vars,
+                            values: next.by_ref().take(ROW_VALUES).collect(),
+                            rho_limbs: limbs.by_ref().take(k.rho_limbs()).collect(),
+                            row_limbs: limbs.by_ref().take(ROW_LIMBS).collect(),
+                        })),
+                        _ => None,
+                    };
                     Layer::Requant(Box::new(RequantLayer {
                         stage,
                         kind,
@@ -355,10 +387,11 @@ impl Circuit {
                         out,
                         lower,
                         upper,
-                        e_limbs: limbs.by_ref().take(count).collect(),
-                        f_limbs: limbs.by_ref().take(count).collect(),
+                        e_limbs,
+                        f_limbs,
                         multiplicities,
                         model: models.next().expect("model slots per requantized stage"),
+                        norm,
                     }))
                 }
                 Proto::Pointwise {

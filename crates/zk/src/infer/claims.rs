@@ -110,11 +110,16 @@ impl<'a> ClaimSink<'a> {
     pub fn requant_lookup(&mut self, l: &RequantLayer, c: &LookupClaims) -> Result<(), VerifyError> {
         let (w, tv) = (&c.witness_evals, &c.table_evals);
         let (start, nv) = l.channel_vars();
+        let tv_vars = l.table_channel_vars();
         if self.check_public {
+            let channel = match l.norm.as_deref() {
+                Some(s) => super::norm::channel_eval(s, &c.witness_point),
+                None => binary_value(&c.witness_point[start..start + nv]),
+            };
             public(
-                w[0] == binary_value(&c.witness_point[start..start + nv])
-                    && tv[0] == table_channel(&c.table_point, nv)
-                    && tv[1] == table_value(&c.table_point, nv),
+                w[0] == channel
+                    && tv[0] == table_channel(&c.table_point, tv_vars)
+                    && tv[1] == table_value(&c.table_point, tv_vars),
                 "threshold lookup: public columns",
             )?;
         }
@@ -166,6 +171,11 @@ impl<'a> ClaimSink<'a> {
         self.source(a.output, &a.layout, &c.witness_point, w[2])?;
         self.witness(a.multiplicities, &c.table_point, c.multiplicity_eval);
         Ok(())
+    }
+
+    /// A claim on a table of the witness commitment (a LayerNorm's own columns).
+    pub fn witness_claim(&mut self, slot: Slot, point: &[E], value: E) {
+        self.witness(slot, point, value);
     }
 
     /// The range lookup of every limb into `[0, 256)`.

@@ -112,6 +112,8 @@ pub enum Stage {
     /// `Softmax` along the last axis (lane maximum, exp table, rounded
     /// division; [`super::softmax`]).
     Softmax(super::softmax::SoftmaxKey),
+    /// LayerNorm over blocks of the trailing axes ([`super::key_norm`], [`super::norm`]).
+    LayerNorm(super::key_norm::NormKey),
 }
 
 /// Longest tensor name a key records.
@@ -279,6 +281,7 @@ fn check_stage(stage: &Stage) -> Result<(), String> {
         Stage::Transpose(perm) => super::view::check_perm(perm),
         Stage::MatMul(m) => m.check(),
         Stage::Softmax(s) => s.check(),
+        Stage::LayerNorm(k) => k.check(),
         Stage::Reshape(dims) => {
             if dims.len() > super::MAX_RANK || dims.iter().any(|&d| d < -1) {
                 return Err("reshape target: rank ≤ 8, entries ≥ −1".into());

@@ -22,9 +22,10 @@
 //!    17 Transpose: u8 rank ‖ rank × u8 perm
 //!    18 MatMul:  u32 K ‖ u32 M ‖ u8 s (operands: A, then B)
 //!    19 Softmax: i64 axis ‖ u8 P ‖ 256 × u32 exp table
+//!    20 LayerNorm: i64 axis ‖ u32 n ‖ i64 eps ‖ u8 K ‖ u8 F ‖ n × i8 g ‖ n × i64 h ‖ n × (u32 M ‖ u8 s)
 //! Tags 1, 3–6 and 8 are the exact semantics' op tags; 9 (Add), 10 (MaxPool, the
 //! semantics' 7 is unused here), 12 (Linear with `input_grid`), 16 (Lut), 17 (Transpose),
-//! 18 (MatMul of two activations) and 19 (Softmax) are this key's own. Any stage may read any
+//! 18 (MatMul of two activations), 19 (Softmax) and 20 (LayerNorm) are this key's own. Any stage may read any
 //! earlier value (the input included) through its operand indices.
 //! window = 10 × u32: kernel [2] ‖ strides [2] ‖ dilations [2] ‖ pads [4] (top, left, bottom, right)
 //! ```
@@ -34,6 +35,7 @@
 use super::key::{Boundary, InputDim, LinearKey, MAX_STAGES, RequantParams, Stage, VerifyingKey};
 use super::key_add::{AddKey, arity};
 use super::key_cnn::{ConvKey, WindowKey, read_pool, write_pool};
+use super::key_norm::{NormKey, TAG_NORM};
 use super::matmul_act::{MatMulKey, TAG_MATMUL};
 use super::pointwise::{LutKey, TAG_LUT};
 use super::softmax::{SoftmaxKey, TAG_SOFTMAX};
@@ -198,6 +200,7 @@ fn stage_tag(stage: &Stage) -> u8 {
         Stage::Transpose(_) => TAG_TRANSPOSE,
         Stage::MatMul(_) => TAG_MATMUL,
         Stage::Softmax(_) => TAG_SOFTMAX,
+        Stage::LayerNorm(_) => TAG_NORM,
     }
 }
 
@@ -251,6 +254,7 @@ fn write_stage(w: &mut Writer, stage: &Stage, operands: &[u32]) {
         Stage::Flatten(axis) => w.i64(*axis),
         Stage::MatMul(m) => m.write(w),
         Stage::Softmax(s) => s.write(w),
+        Stage::LayerNorm(k) => k.write(w),
         Stage::Transpose(perm) => {
             w.u8(perm.len() as u8);
             perm.iter().for_each(|&p| w.u8(p));
@@ -342,6 +346,7 @@ fn read_stage_body(
         }
         TAG_MATMUL => Ok(Stage::MatMul(MatMulKey::read(r)?)),
         TAG_SOFTMAX => Ok(Stage::Softmax(SoftmaxKey::read(r)?)),
+        TAG_NORM => Ok(Stage::LayerNorm(NormKey::read(r, channels, max_channels)?)),
         _ => Err(DecodeError::Invalid("stage tag")),
     }
 }

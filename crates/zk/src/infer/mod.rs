@@ -13,8 +13,8 @@
 //! `Flatten`, `Transpose` (a re-indexing of claims when the moved axes are
 //! powers of two), the `MatMul` of two earlier activations ([`matmul_act`]),
 //! `Softmax` along the last axis ([`softmax`]: lane maximum, exp table,
-//! rounded division)
-//! and the residual `Add` (two operands of one shape, each rescaled, §9.10),
+//! rounded division), the residual `Add` (two operands of one shape, each rescaled, §9.10) and
+//! `LayerNorm` within the bounds of [`key_norm`] (§9.11.5),
 //! wired as a graph: every stage names the values it reads (the input or any
 //! earlier stage's output; a value may feed several layers), with one input
 //! and one output. Anything else is refused at setup with a typed "not yet
@@ -51,6 +51,7 @@
 //! | `window_max` | `MaxPool`: window maxima by range-checked differences and a one-hot selector |
 //! | [`pointwise`] | pointwise layers (ReLU, `Lut`) and their public tables |
 //! | [`softmax`] | the Softmax stage (with `lane_max`, the lane-maximum argument) |
+//! | [`key_norm`] | the LayerNorm stage and the integer bounds its proof needs (§9.11.5) |
 //! | [`statement`] | model id, quantized input and output |
 //! | [`proof`] | the proof object and its canonical encoding |
 //! | [`verify`](mod@verify) | the verifier (no prover, no engine) |
@@ -64,10 +65,12 @@ pub mod key;
 pub mod key_add;
 pub mod key_cnn;
 mod key_codec;
+pub mod key_norm;
 mod lane_max;
 mod layout;
 pub mod matmul_act;
 mod model_slots;
+mod norm;
 mod opening;
 pub mod pointwise;
 pub mod proof;
@@ -85,6 +88,8 @@ mod window;
 mod window_grouped;
 mod window_max;
 
+#[cfg(feature = "prover")]
+mod norm_prover;
 #[cfg(feature = "prover")]
 pub mod profile;
 #[cfg(feature = "prover")]
@@ -112,6 +117,7 @@ pub use key::{Boundary, InputDim, LinearKey, MAX_TENSOR_NAME, RequantParams, Sta
 pub use key_add::AddKey;
 pub use key_cnn::{ConvKey, PoolKey, WindowKey};
 pub use key_codec::{VK_FORMAT_VERSION, VK_MAGIC, VkLimits};
+pub use key_norm::NormKey;
 pub use pointwise::LutKey;
 pub use proof::{MAX_PROOF_BYTES, PROOF_FORMAT_VERSION, Proof};
 pub use softmax::SoftmaxKey;

@@ -8,6 +8,7 @@
 //! | Linear over a `C × H × W` grid | `2^nv × 2^(cv+hv+wv)`, entry `(j, (c·2^hv + y)·2^wv + x)` | `2^nv · 256` each |
 //! | Conv `c_in → n`, `kh × kw`, `g` groups | `2^nv × 2^(cv+iv+jv)`, entry `(m, (c, i, j))`, `c < c_in/g`, each kernel axis padded on its own | `2^nv · 256` each |
 //! | AvgPool, activation MatMul | — | `256` each (one function for every element) |
+//! | LayerNorm over `n` positions | — | `2^(cv+1) · 256` each (positions, then the all-zero function of padded blocks) |
 
 use super::VALUE_VARS;
 use super::circuit::ceil_log2;
@@ -64,6 +65,8 @@ fn stage_logs(stage: &Stage) -> Option<(Option<usize>, usize)> {
             Some((Some(nv + kernel_vars(c).iter().sum::<usize>()), nv))
         }
         Stage::AvgPool(_) | Stage::MatMul(_) => Some((None, 0)),
+        // One function per position plus the all-zero one of padded blocks.
+        Stage::LayerNorm(k) => Some((None, k.col_vars() + 1)),
         Stage::Relu
         | Stage::MaxPool(_)
         | Stage::Lut(_)

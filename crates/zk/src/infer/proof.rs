@@ -77,7 +77,7 @@ pub(crate) fn lookup_shapes(circuit: &Circuit) -> Vec<LookupShape> {
         .map(|layer| match layer {
             Layer::Requant(l) => LookupShape {
                 witness_vars: l.out.vars(),
-                table_vars: l.channel_vars().1 + VALUE_VARS,
+                table_vars: l.table_channel_vars() + VALUE_VARS,
                 columns: LOOKUP_COLUMNS_LINEAR,
             },
             Layer::Pointwise(r) => LookupShape {

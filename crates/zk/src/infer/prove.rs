@@ -13,6 +13,7 @@ use super::error::StatementError;
 use super::key::Stage;
 use super::key_add::PAIR_VARS;
 use super::matmul_act::prover::prove_matmul;
+use super::norm_prover::{NormWitness, channel_at, prove_norm};
 use super::opening::prover::prove_batch;
 use super::pointwise::PointTable;
 use super::profile::ProveProfile;
@@ -27,7 +28,7 @@ use super::window::bias_term;
 use super::window_max;
 use super::window_max::prover::{prove_max_pool, table as max_table};
 use super::window_prover::prove_reduction;
-use super::witness::{LayerWitness, Recorder, RequantWitness, Witness, channel_of};
+use super::witness::{LayerWitness, Recorder, RequantWitness, Witness};
 use super::{LOOKUP_COLUMNS_LINEAR, QMIN};
 use crate::error::ProverError;
 use crate::field::{F, Field};
@@ -134,6 +135,8 @@ fn requant_phase(kind: Kind, lookup: bool) -> &'static str {
         (Kind::Conv | Kind::GroupedConv, false) => "sumcheck: conv",
         (Kind::Pool, false) => "sumcheck: pool",
         (Kind::MatMul, false) => "sumcheck: activation matmul",
+        (Kind::LayerNorm, true) => "lookup: layernorm thresholds",
+        (Kind::LayerNorm, false) => "sumcheck: layernorm",
     }
 }
 
@@ -160,10 +163,9 @@ pub fn prove_witness_profiled<H: Hasher>(
         let (columns, table, mult) = match (layer, lw.requant()) {
             (Layer::Requant(l), Some(w)) => {
                 let t = tables.next().expect("one table per requantized stage");
-                let (channels, total) = (l.channel_vars(), l.out.vars());
-                let nv = channels.1;
-                let chan = (0..1usize << total)
-                    .map(|i| F::new(channel_of(i, channels, total) as u64))
+                let nv = l.table_channel_vars();
+                let chan = (0..1usize << l.out.vars())
+                    .map(|i| F::new(channel_at(l, i) as u64))
                     .collect();
                 let columns = vec![chan, to_f(&w.output), to_f(&w.lower), to_f(&w.upper)];
                 let table = vec![
@@ -268,7 +270,11 @@ pub fn prove_witness_profiled<H: Hasher>(
                     .requant()
                     .ok_or_else(|| shape_error("witness layers do not follow the circuit"))?;
                 let operands = (witness.layer_input(i), witness.layer_input_b(i));
-                requant.push(prove_requant(&mut t, &mut sink, pk, l, w, operands)?);
+                let norm = match lw {
+                    LayerWitness::LayerNorm(_, n) => Some(&**n),
+                    _ => None,
+                };
+                requant.push(prove_requant(&mut t, &mut sink, pk, l, (w, norm), operands)?);
                 lap = profile.lap(requant_phase(l.kind, false), lap);
             }
             (Layer::MaxPool(m), LayerWitness::MaxPool(w)) => {
@@ -330,8 +336,8 @@ fn pack(w: &Witness) -> Vec<F> {
             *dst = v;
         }
     };
-    for (layer, lw) in c.layers.iter().zip(&w.layers) {
-        match (layer, lw.requant()) {
+    for (layer, lw_full) in c.layers.iter().zip(&w.layers) {
+        match (layer, lw_full.requant()) {
             (Layer::Requant(l), Some(lw)) => {
                 if let super::circuit::Source::Witness(s) = l.output {
                     put(s, to_f(&lw.output));
@@ -347,23 +353,35 @@ fn pack(w: &Witness) -> Vec<F> {
                     put(s, to_f(v));
                 }
                 put(l.multiplicities, to_f_u(&lw.multiplicities));
+                if let (Some(slots), LayerWitness::LayerNorm(_, norm)) = (l.norm.as_deref(), lw_full) {
+                    let values = [&norm.sums, &norm.squares, &norm.flags];
+                    for (&s, v) in slots.values.iter().zip(values) {
+                        put(s, to_f(v));
+                    }
+                    for (&s, v) in slots.rho_limbs.iter().zip(&norm.rho_limbs) {
+                        put(s, to_f(v));
+                    }
+                    for (&s, v) in slots.row_limbs.iter().zip(&norm.row_limbs) {
+                        put(s, to_f(v));
+                    }
+                }
             }
             (Layer::Pointwise(r), None) => {
-                let LayerWitness::Pointwise(rw) = lw else { continue };
+                let LayerWitness::Pointwise(rw) = lw_full else { continue };
                 if let super::circuit::Source::Witness(s) = r.output {
                     put(s, to_f(&rw.output));
                 }
                 put(r.multiplicities, to_f_u(&rw.multiplicities));
             }
             (Layer::Add(a), None) => {
-                let LayerWitness::Add(aw) = lw else { continue };
+                let LayerWitness::Add(aw) = lw_full else { continue };
                 if let super::circuit::Source::Witness(s) = a.output {
                     put(s, to_f(&aw.output));
                 }
                 put(a.multiplicities, to_f_u(&aw.multiplicities));
             }
             (Layer::MaxPool(m), None) => {
-                let LayerWitness::MaxPool(mw) = lw else { continue };
+                let LayerWitness::MaxPool(mw) = lw_full else { continue };
                 if let super::circuit::Source::Witness(s) = m.output {
                     put(s, to_f(&mw.output));
                 }
@@ -372,7 +390,7 @@ fn pack(w: &Witness) -> Vec<F> {
                 put(m.multiplicities, to_f_u(&mw.multiplicities));
             }
             (Layer::Softmax(s), None) => {
-                let LayerWitness::Softmax(sw) = lw else { continue };
+                let LayerWitness::Softmax(sw) = lw_full else { continue };
                 if let super::circuit::Source::Witness(slot) = s.output {
                     put(slot, to_f(&sw.output));
                 }
@@ -397,7 +415,7 @@ fn prove_requant<H: Hasher>(
     sink: &mut ClaimSink<'_>,
     pk: &ProverKey<H>,
     l: &RequantLayer,
-    w: &RequantWitness,
+    (w, norm): (&RequantWitness, Option<&NormWitness>),
     (x, b): (Vec<i64>, Option<Vec<i64>>),
 ) -> Result<LayerProof, ProveError> {
     let stage = &pk.vk.stages[l.stage];
@@ -409,8 +427,9 @@ fn prove_requant<H: Hasher>(
     let limbs = l.e_limbs.len();
     let acc = relation[0] + recombine(&relation[2..2 + limbs]);
     let target = acc - bias_term(stage, l, &r);
-    let steps = match (&l.operand_b, b) {
-        (Some(operand), Some(b)) => vec![prove_matmul(t, sink, l, operand.vars, &r, target, &x, &b)?],
+    let steps = match (&l.operand_b, b, stage, norm) {
+        (_, _, Stage::LayerNorm(key), Some(norm)) => prove_norm(t, sink, key, l, &r, target, &x, norm)?,
+        (Some(operand), Some(b), _, _) => vec![prove_matmul(t, sink, l, operand.vars, &r, target, &x, &b)?],
         _ => prove_reduction(t, sink, stage, l, &r, target, &x, &w.weights)?,
     };
     Ok(LayerProof { relation, steps })

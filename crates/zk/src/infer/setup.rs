@@ -13,8 +13,10 @@ use super::circuit::Circuit;
 use super::error::StatementError;
 use super::key::{Boundary, InputDim, LinearKey, RequantParams, Stage, VerifyingKey};
 use super::key_add::{AddKey, arity};
+use super::key_norm::NormKey;
 use super::matmul_act::prover::matmul_tables;
 use super::model_slots::model_layout;
+use super::norm_prover::norm_tables;
 use super::pointwise::LutKey;
 use super::setup_cnn::{conv_key, global_pool_key, linear_input_grid, max_pool_key, pool_key};
 use super::setup_matmul::matmul_key;
@@ -82,6 +84,7 @@ pub fn setup<H: Hasher>(model: &ExactModel, params: PcsParams) -> Result<(Prover
             (ExactOp::AvgPool(p), Stage::AvgPool(key)) => pool_tables(p.requant, key),
             (ExactOp::GlobalAvgPool(p), Stage::AvgPool(key)) => pool_tables(p.requant, key),
             (ExactOp::BatchMatMul(_), Stage::MatMul(key)) => matmul_tables(key),
+            (ExactOp::LayerNorm(_), Stage::LayerNorm(key)) => norm_tables(key),
             _ => continue,
         };
         let s = slots.next().expect("model slots per requantized stage");
@@ -178,6 +181,7 @@ fn stages_of(model: &ExactModel) -> Result<(Vec<Stage>, Vec<Vec<u32>>), SetupErr
             ExactOp::Flatten { axis, .. } => Stage::Flatten(*axis),
             ExactOp::Transpose(t) => Stage::Transpose(t.perm.clone()),
             ExactOp::BatchMatMul(m) => Stage::MatMul(matmul_key(model, i, m, &mut shapes)?),
+            ExactOp::LayerNorm(ln) => Stage::LayerNorm(norm_key(i, ln)?),
             ExactOp::Conv(c) => Stage::Conv(conv_key(i, c)?),
             ExactOp::AvgPool(p) => Stage::AvgPool(pool_key(p)?),
             ExactOp::MaxPool(p) => Stage::MaxPool(max_pool_key(i, p)?),
@@ -265,4 +269,21 @@ pub(crate) fn channel_key(
         requant: requant.iter().copied().map(requant_params).collect(),
         input_grid: None,
     })
+}
+
+/// The key of a LayerNorm op, refused when its integer bounds do not fit the field (§9.11.4).
+fn norm_key(op: usize, ln: &veris_engine::exact::LayerNorm) -> Result<NormKey, SetupError> {
+    let key = NormKey {
+        axis: ln.axis,
+        n: ln.n,
+        eps: ln.eps,
+        sqrt_bits: ln.sqrt_bits,
+        frac_bits: ln.frac_bits,
+        gamma: ln.gamma.iter().map(|&g| i64::from(g)).collect(),
+        beta: ln.beta.clone(),
+        requant: ln.requant.iter().copied().map(requant_params).collect(),
+    };
+    key.check()
+        .map_err(|e| SetupError::NotYetProvable(format!("op {op} (LayerNorm): {e}")))?;
+    Ok(key)
 }

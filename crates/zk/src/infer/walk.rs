@@ -37,6 +37,8 @@ pub(crate) enum Kind {
     Pool,
     /// Activation × activation sumcheck over `(batch, p)` ([`super::matmul_act`]).
     MatMul,
+    /// LayerNorm's product, block and sum sumchecks ([`super::norm`]).
+    LayerNorm,
 }
 
 /// A layer before witness slots are placed. `view`: the layer reads a
@@ -294,6 +296,37 @@ pub(crate) fn walk(
                     view,
                     input,
                     out: Layout::Matrix(Dims::new(rows, n)),
+                    b: None,
+                })
+            }
+            Stage::LayerNorm(key) => {
+                let rank = shape.len() as i64;
+                let axis = if key.axis < 0 { key.axis + rank } else { key.axis };
+                let block = (0..rank)
+                    .contains(&axis)
+                    .then(|| shape[axis as usize..].iter().product::<usize>());
+                let n = key.n as usize;
+                if block != Some(n) {
+                    return Err(StatementError::Shape {
+                        what: "layernorm input",
+                        detail: format!("axes from {} of {shape:?} do not hold n = {n} elements", key.axis),
+                    });
+                }
+                let layout = Layout::Matrix(Dims::new(count / n, n));
+                let view = match view.take() {
+                    Some(v) => Some(read_view(v, layout, stage_index)?),
+                    None => {
+                        connect(&mut protos, &mut readers, current, layout, stage_index)?;
+                        None
+                    }
+                };
+                Some(Proto::Requant {
+                    stage: stage_index,
+                    kind: Kind::LayerNorm,
+                    from: current,
+                    view,
+                    input: layout,
+                    out: layout,
                     b: None,
                 })
             }

@@ -91,6 +91,7 @@ pub(crate) fn step_shapes(l: &RequantLayer) -> Vec<StepShape> {
         }
         Kind::Pool => vec![step(window_vars(&l.in_layout), 3, 1, b"inference/window-eval")],
         Kind::MatMul => l.operand_b.iter().map(|b| matmul_step(b.vars)).collect(),
+        Kind::LayerNorm => l.norm.as_deref().map(super::norm::norm_steps).unwrap_or_default(),
         Kind::GroupedConv => {
             let weights = l.model.weights.map_or(0, |w| w.log_size);
             let channels = match l.in_layout {
@@ -162,6 +163,10 @@ pub(crate) fn verify_reduction<H: Hasher>(
     };
     match l.kind {
         Kind::GroupedConv => verify_grouped(t, sink, stage, l, r, target, steps, &shapes),
+        Kind::LayerNorm => match stage {
+            Stage::LayerNorm(key) => super::norm::verify_norm(t, sink, key, l, r, target, steps),
+            _ => Err(VerifyError::FinalClaim("circuit and key disagree")),
+        },
         Kind::MatMul => {
             let b = l
                 .operand_b

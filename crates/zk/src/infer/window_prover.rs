@@ -152,10 +152,10 @@ pub(crate) fn prove_reduction<H: Hasher>(
             let im2col = im2col_at(&xn, [cv, hv, wv], [iv, jv], &maps, [part(2), part(3)]);
             return prove_grouped(t, sink, key, l, r, target, &shapes, &im2col, xn, weights);
         }
-        (Kind::MatMul, _) => {
+        (Kind::MatMul | Kind::LayerNorm, _) => {
             return Err(ProverError::InvalidInput {
-                what: "activation matmul",
-                detail: "proved by matmul_act::prover, not as a window".into(),
+                what: "activation matmul or layernorm",
+                detail: "proved by its own module, not as a window".into(),
             });
         }
         (Kind::Linear, Layout::Grid(_)) => {

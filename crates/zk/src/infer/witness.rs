@@ -16,6 +16,8 @@ use super::circuit::{Circuit, Layer, Source};
 use super::key::Stage;
 use super::layout::Layout;
 use super::matmul_act::prover::accumulators as matmul_accumulators;
+pub use super::norm_prover::NormWitness;
+use super::norm_prover::{accumulators as norm_accumulators, channel_at};
 use super::prove::ProveError;
 use super::setup::ProverKey;
 pub use super::softmax_prover::SoftmaxWitness;
@@ -106,6 +108,8 @@ pub enum LayerWitness {
     MaxPool(MaxPoolWitness),
     /// A Softmax.
     Softmax(SoftmaxWitness),
+    /// A LayerNorm: its threshold lookup on `t` (the accumulators) and its own columns.
+    LayerNorm(RequantWitness, Box<NormWitness>),
 }
 
 /// Everything a proof commits to, plus the statement it is for.
@@ -124,9 +128,11 @@ impl LayerWitness {
     /// The requantized layer's values (Linear, Conv, Pool).
     pub fn requant(&self) -> Option<&RequantWitness> {
         match self {
-            LayerWitness::Linear(w) | LayerWitness::Conv(w) | LayerWitness::Pool(w) | LayerWitness::MatMul(w) => {
-                Some(w)
-            }
+            LayerWitness::Linear(w)
+            | LayerWitness::Conv(w)
+            | LayerWitness::Pool(w)
+            | LayerWitness::MatMul(w)
+            | LayerWitness::LayerNorm(w, _) => Some(w),
             LayerWitness::Pointwise(_) | LayerWitness::Add(_) | LayerWitness::MaxPool(_) | LayerWitness::Softmax(_) => {
                 None
             }
@@ -135,9 +141,11 @@ impl LayerWitness {
 
     fn requant_mut(&mut self) -> Option<&mut RequantWitness> {
         match self {
-            LayerWitness::Linear(w) | LayerWitness::Conv(w) | LayerWitness::Pool(w) | LayerWitness::MatMul(w) => {
-                Some(w)
-            }
+            LayerWitness::Linear(w)
+            | LayerWitness::Conv(w)
+            | LayerWitness::Pool(w)
+            | LayerWitness::MatMul(w)
+            | LayerWitness::LayerNorm(w, _) => Some(w),
             LayerWitness::Pointwise(_) | LayerWitness::Add(_) | LayerWitness::MaxPool(_) | LayerWitness::Softmax(_) => {
                 None
             }
@@ -147,9 +155,11 @@ impl LayerWitness {
     /// The layer's (padded) output.
     pub fn output(&self) -> &[i64] {
         match self {
-            LayerWitness::Linear(w) | LayerWitness::Conv(w) | LayerWitness::Pool(w) | LayerWitness::MatMul(w) => {
-                &w.output
-            }
+            LayerWitness::Linear(w)
+            | LayerWitness::Conv(w)
+            | LayerWitness::Pool(w)
+            | LayerWitness::MatMul(w)
+            | LayerWitness::LayerNorm(w, _) => &w.output,
             LayerWitness::Pointwise(w) => &w.output,
             LayerWitness::Add(w) => &w.output,
             LayerWitness::MaxPool(w) => &w.output,
@@ -199,6 +209,7 @@ impl Witness {
                     let (operands, out) = trace.ops.get(l.stage).ok_or_else(mismatch)?;
                     let acc = match (&pk.vk.stages[l.stage], operands.as_slice()) {
                         (Stage::MatMul(key), [a, b]) => matmul_accumulators(key, a, b, out, l.stage)?,
+                        (Stage::LayerNorm(key), [x]) => norm_accumulators(key, x, out, l.stage)?,
                         (stage, [x]) => accumulators(stage, t, x, out, l.stage)?,
                         _ => return Err(mismatch()),
                     };
@@ -217,6 +228,13 @@ impl Witness {
                         Kind::Conv | Kind::GroupedConv => LayerWitness::Conv(w),
                         Kind::Pool => LayerWitness::Pool(w),
                         Kind::MatMul => LayerWitness::MatMul(w),
+                        Kind::LayerNorm => match (&pk.vk.stages[l.stage], l.norm.as_deref(), operands.as_slice()) {
+                            (Stage::LayerNorm(key), Some(slots), [x]) => LayerWitness::LayerNorm(
+                                w,
+                                Box::new(NormWitness::base(key, slots, &l.in_layout.pad(&x.data))),
+                            ),
+                            _ => return Err(mismatch()),
+                        },
                     }
                 }
                 Layer::Pointwise(r) => {
@@ -361,15 +379,26 @@ impl Witness {
     /// from its `exp` and `output`, and every max pool's differences and selectors from its input and output.
     pub fn derive_columns<H: Hasher>(&mut self, pk: &ProverKey<H>) {
         for i in 0..self.layers.len() {
-            let Layer::MaxPool(m) = &self.circuit.layers[i] else {
-                continue;
-            };
-            let Stage::MaxPool(window) = &pk.vk.stages[m.stage] else {
-                unreachable!("max pool layers come from max pool stages")
-            };
-            let x = self.layer_input(i);
-            if let LayerWitness::MaxPool(w) = &mut self.layers[i] {
-                (w.diffs, w.selector) = max_columns(m, window, &x, &w.output);
+            match &self.circuit.layers[i] {
+                Layer::MaxPool(m) => {
+                    let Stage::MaxPool(window) = &pk.vk.stages[m.stage] else {
+                        unreachable!("max pool layers come from max pool stages")
+                    };
+                    let x = self.layer_input(i);
+                    if let LayerWitness::MaxPool(w) = &mut self.layers[i] {
+                        (w.diffs, w.selector) = max_columns(m, window, &x, &w.output);
+                    }
+                }
+                Layer::Requant(l) => {
+                    let (Stage::LayerNorm(key), Some(slots)) = (&pk.vk.stages[l.stage], l.norm.as_deref()) else {
+                        continue;
+                    };
+                    let x = self.layer_input(i);
+                    if let LayerWitness::LayerNorm(w, norm) = &mut self.layers[i] {
+                        norm.derive(key, slots, &x, &w.acc);
+                    }
+                }
+                _ => {}
             }
         }
         let mut tables = pk.tables.iter();
@@ -382,8 +411,7 @@ impl Witness {
                 continue;
             };
             let t = tables.next().expect("one table per requantized stage");
-            let (channels, total) = (l.channel_vars(), l.out.vars());
-            let row = |i: usize, y: i64| (y - QMIN) as usize + channel_of(i, channels, total) * VALUES;
+            let row = |i: usize, y: i64| (y - QMIN) as usize + channel_at(l, i) * VALUES;
             let in_range = |y: i64| (QMIN..=QMAX).contains(&y);
             let pick = |table: &[i64]| -> Vec<i64> {
                 let pick_one = |(i, &y): (usize, &i64)| if in_range(y) { table[row(i, y)] } else { 0 };
@@ -412,13 +440,21 @@ impl Witness {
             let layer = &self.circuit.layers[i];
             match (layer, &mut self.layers[i]) {
                 (Layer::Requant(l), lw) => {
+                    if let LayerWitness::LayerNorm(_, norm) = lw {
+                        for limb in norm.rho_limbs.iter().chain(&norm.row_limbs) {
+                            limb_entries += limb.len();
+                            for &v in limb {
+                                if let Some(c) = usize::try_from(v).ok().and_then(|v| range.get_mut(v)) {
+                                    *c += 1;
+                                }
+                            }
+                        }
+                    }
                     let lw = lw.requant_mut().expect("witness layers follow the circuit");
                     let t = tables.next().expect("one table per requantized stage");
-                    let (channels, total) = (l.channel_vars(), l.out.vars());
-                    let mut counts = vec![0u64; (1 << channels.1) * VALUES];
+                    let mut counts = vec![0u64; (1 << l.table_channel_vars()) * VALUES];
                     for (i, &y) in lw.output.iter().enumerate() {
-                        let row =
-                            channel_of(i, channels, total) * VALUES + (y - QMIN).clamp(0, VALUES as i64 - 1) as usize;
+                        let row = channel_at(l, i) * VALUES + (y - QMIN).clamp(0, VALUES as i64 - 1) as usize;
                         let listed =
                             (QMIN..=QMAX).contains(&y) && lw.lower[i] == t.lower[row] && lw.upper[i] == t.upper[row];
                         counts[row] += u64::from(listed);

@@ -44,6 +44,7 @@ pub(crate) fn accumulators(
         | Stage::Transpose(_)
         | Stage::MatMul(_)
         | Stage::MaxPool(_)
+        | Stage::LayerNorm(_)
         | Stage::Add(_)
         | Stage::Softmax(_) => Err(mismatch(op, 0)),
     }

@@ -31,6 +31,7 @@ fn lenet_key_has_conv_and_pool_stages_and_round_trips() {
             Stage::Lut(_) => "lut",
             Stage::Reshape(_) | Stage::Flatten(_) | Stage::Transpose(_) => "layout",
             Stage::MatMul(_) => "matmul",
+            Stage::LayerNorm(_) => "layernorm",
             Stage::Add(_) => "add",
             Stage::Softmax(_) => "softmax",
         })

@@ -6,6 +6,7 @@ mod cnn;
 mod cnn_support;
 mod completeness;
 mod encoder;
+mod layernorm;
 mod lenet5;
 mod lut;
 mod matmul_act;

@@ -112,7 +112,11 @@ fn apply(w: &mut Witness, pk: &ProverKey<H>, layer: usize, index: usize, tamper:
     let last = layer + 1 == w.layers.len();
     match (&mut w.layers[layer], tamper) {
         (
-            LayerWitness::Linear(l) | LayerWitness::Conv(l) | LayerWitness::Pool(l) | LayerWitness::MatMul(l),
+            LayerWitness::Linear(l)
+            | LayerWitness::Conv(l)
+            | LayerWitness::Pool(l)
+            | LayerWitness::MatMul(l)
+            | LayerWitness::LayerNorm(l, _),
             Tamper::MatmulOutput,
         ) => {
             l.acc[index] += if index.is_multiple_of(2) { 1 } else { -1 };
@@ -120,7 +124,11 @@ fn apply(w: &mut Witness, pk: &ProverKey<H>, layer: usize, index: usize, tamper:
             w.count_multiplicities(pk);
         }
         (
-            LayerWitness::Linear(l) | LayerWitness::Conv(l) | LayerWitness::Pool(l) | LayerWitness::MatMul(l),
+            LayerWitness::Linear(l)
+            | LayerWitness::Conv(l)
+            | LayerWitness::Pool(l)
+            | LayerWitness::MatMul(l)
+            | LayerWitness::LayerNorm(l, _),
             Tamper::Requantized | Tamper::RequantizedAndClaimed,
         ) => {
             bump(&mut l.output[index]);
@@ -140,7 +148,11 @@ fn apply(w: &mut Witness, pk: &ProverKey<H>, layer: usize, index: usize, tamper:
             }
         }
         (
-            LayerWitness::Linear(l) | LayerWitness::Conv(l) | LayerWitness::Pool(l) | LayerWitness::MatMul(l),
+            LayerWitness::Linear(l)
+            | LayerWitness::Conv(l)
+            | LayerWitness::Pool(l)
+            | LayerWitness::MatMul(l)
+            | LayerWitness::LayerNorm(l, _),
             Tamper::Multiplicity,
         ) => {
             let used = l.multiplicities.iter().position(|&m| m > 0).expect("a used row");
@@ -172,7 +184,11 @@ fn apply(w: &mut Witness, pk: &ProverKey<H>, layer: usize, index: usize, tamper:
             w.count_multiplicities(pk);
         }
         (
-            LayerWitness::Linear(l) | LayerWitness::Conv(l) | LayerWitness::Pool(l) | LayerWitness::MatMul(l),
+            LayerWitness::Linear(l)
+            | LayerWitness::Conv(l)
+            | LayerWitness::Pool(l)
+            | LayerWitness::MatMul(l)
+            | LayerWitness::LayerNorm(l, _),
             Tamper::LimbOutOfRange,
         ) => {
             l.e_limbs[0][index] += 256;
@@ -182,7 +198,11 @@ fn apply(w: &mut Witness, pk: &ProverKey<H>, layer: usize, index: usize, tamper:
             w.count_multiplicities(pk);
         }
         (
-            LayerWitness::Linear(l) | LayerWitness::Conv(l) | LayerWitness::Pool(l) | LayerWitness::MatMul(l),
+            LayerWitness::Linear(l)
+            | LayerWitness::Conv(l)
+            | LayerWitness::Pool(l)
+            | LayerWitness::MatMul(l)
+            | LayerWitness::LayerNorm(l, _),
             Tamper::Threshold,
         ) => {
             l.lower[index] -= 1;
@@ -263,7 +283,7 @@ pub fn never_accepted_at(
         let tampers: &[Tamper] = match honest.layers[layer] {
             LayerWitness::Linear(_) => &LINEAR_TAMPERS,
             LayerWitness::Conv(_) => &CONV_TAMPERS,
-            LayerWitness::Pool(_) | LayerWitness::MatMul(_) => &POOL_TAMPERS,
+            LayerWitness::Pool(_) | LayerWitness::MatMul(_) | LayerWitness::LayerNorm(..) => &POOL_TAMPERS,
             LayerWitness::Pointwise(_) => &[Tamper::PointwiseOutput, Tamper::PointwiseMultiplicity],
             LayerWitness::Add(_) => &ADD_TAMPERS,
             LayerWitness::MaxPool(_) => &crate::max_pool::MAX_TAMPERS,

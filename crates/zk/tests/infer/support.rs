@@ -144,6 +144,18 @@ pub enum Op<'a> {
         b: u32,
         requant: (u32, u8),
     },
+    /// LayerNorm (engine tag 34) over the axes from `axis`: `n` per block, `eps`,
+    /// precisions `K` (`sqrt_bits`) and `F` (`frac_bits`), per position `g`, `h`, `rq`.
+    LayerNorm {
+        axis: i64,
+        n: u32,
+        eps: i64,
+        sqrt_bits: u8,
+        frac_bits: u8,
+        gamma: &'a [i8],
+        beta: &'a [i64],
+        requant: &'a [(u32, u8)],
+    },
     /// Softmax along `axis` with precision `exp_bits` and a 256-entry exp table.
     Softmax {
         axis: i64,
@@ -268,6 +280,7 @@ impl ExactBuilder {
             Op::MaxPool { .. } => 7,
             Op::MatMul { .. } => 36,
             Op::Softmax { .. } => 33,
+            Op::LayerNorm { .. } => 34,
         };
         o.push(tag);
         let input = match op {
@@ -324,6 +337,22 @@ impl ExactBuilder {
             Op::GlobalAvgPool { requant } => {
                 o.extend_from_slice(&requant.0.to_le_bytes());
                 o.push(requant.1);
+            }
+            Op::LayerNorm {
+                axis,
+                n,
+                eps,
+                sqrt_bits,
+                frac_bits,
+                gamma,
+                beta,
+                requant,
+            } => {
+                o.extend_from_slice(&axis.to_le_bytes());
+                o.extend_from_slice(&n.to_le_bytes());
+                o.extend_from_slice(&eps.to_le_bytes());
+                o.extend([sqrt_bits, frac_bits]);
+                channel_bytes(o, gamma, beta, requant);
             }
             Op::MaxPool { window } => window_bytes(o, &window),
             Op::Softmax { axis, exp_bits, table } => {
