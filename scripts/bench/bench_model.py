@@ -1,12 +1,16 @@
 """The benchmarked models and their input files, shared by EZKL and Veris.
 
-Two architectures (PyTorch, seeded), each trained for a few seconds on
+Three architectures (PyTorch, seeded), each trained for a few seconds on
 scikit-learn's handwritten digits (8x8, 1,797 images) upsampled to 28x28 and
 exported to ONNX (opset 13, fp32, input `[1, 1, 28, 28]` named `input`):
 - `mlp`: 784-128-64-10 with ReLU;
 - `lenet`: the LeNet-style CNN EZKL was measured on in `shared/anchors.md`:
   conv 1->4 5x5, ReLU, avgpool 2, conv 4->8 5x5, ReLU, avgpool 2, flatten,
   fc 128->32, ReLU, fc 32->10.
+- `lenet5`: LeNet-5 (LeCun et al. 1998) on the same 28x28 input with conv1
+  padded by 2 (so the feature maps are the classic 28, 14, 10, 5): conv 1->6
+  5x5, ReLU, avgpool 2, conv 6->16 5x5, ReLU, avgpool 2, flatten 400,
+  fc 400->120, ReLU, fc 120->84, ReLU, fc 84->10 (61,706 parameters).
 The proved input is the first held-out image; the calibration set (the same
 samples for both provers) is the first training images. Each is written in
 EZKL's form (`{"input_data": [flat]}`) and Veris's (named wire tensors).
@@ -61,10 +65,28 @@ def lenet() -> torch.nn.Module:
     )
 
 
+def lenet5() -> torch.nn.Module:
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(1, 6, 5, padding=2),
+        torch.nn.ReLU(),
+        torch.nn.AvgPool2d(2),
+        torch.nn.Conv2d(6, 16, 5),
+        torch.nn.ReLU(),
+        torch.nn.AvgPool2d(2),
+        torch.nn.Flatten(),
+        torch.nn.Linear(400, 120),
+        torch.nn.ReLU(),
+        torch.nn.Linear(120, 84),
+        torch.nn.ReLU(),
+        torch.nn.Linear(84, 10),
+    )
+
+
 # name -> (constructor, description)
 ARCHITECTURES = {
     "mlp": (mlp, "MLP 784-128-64-10 (ReLU)"),
     "lenet": (lenet, "LeNet-style CNN (conv 1->4 5x5, avgpool, conv 4->8 5x5, avgpool, fc 128->32->10)"),
+    "lenet5": (lenet5, "LeNet-5 (conv 1->6 5x5 pad 2, avgpool, conv 6->16 5x5, avgpool, fc 400->120->84->10)"),
 }
 
 

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Zero-knowledge proofs of the same models, EZKL vs Veris, in one run.
 #
-#   scripts/bench/zk_vs_ezkl.sh [--model mlp|lenet|all] [--runs N] [--calibration-samples N]
+#   scripts/bench/zk_vs_ezkl.sh [--model mlp|lenet|lenet5|all] [--runs N] [--calibration-samples N]
 #                               [--seed S] [--untrained]
 #
-# Exports an MLP 784-128-64-10 and a LeNet-style CNN (default: both, one after
+# Exports an MLP 784-128-64-10, a LeNet-style CNN and LeNet-5 (default: all, one after
 # the other) from PyTorch to ONNX, proves the same input with EZKL (PyPI ezkl,
 # pinned in requirements-ezkl.txt) and with Veris (the release example
 # crates/zk/examples/zk_bench.rs), and prints per model a table of compile,
