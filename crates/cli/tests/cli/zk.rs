@@ -1,7 +1,7 @@
 //! `veris prove`, `veris infer --mode zk`, `veris model vk` and `veris verify`
 //! on zk receipts, embedded and against a node.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::common::{Home, p, samples};
 use crate::infer::with_digits;
@@ -187,4 +187,58 @@ fn a_cnn_proves_and_verifies_through_the_cli() {
 #[test]
 fn lenet5_proves_and_verifies_through_the_cli() {
     cnn_proves_and_verifies("lenet5");
+}
+
+/// The BERT-style encoder block of `models/encoder` (attention with Softmax,
+/// GELU, two LayerNorms) through a node: compiled there, proved on its proving
+/// queue, and the receipt verified against the node's key and by replay.
+#[test]
+fn a_node_proves_the_encoder_block() {
+    let models = format!("{}/../../models/encoder", env!("CARGO_MANIFEST_DIR"));
+    let read = |name: &str| -> Value {
+        serde_json::from_slice(&std::fs::read(format!("{models}/{name}")).expect("read")).expect("json")
+    };
+    let tensor = |shape: Value, data: &[Value]| json!({"x": {"dtype": "float32", "shape": shape, "data": data}});
+    let calibration = read("calibration.json");
+    let data = calibration["x"]["data"].as_array().expect("data");
+    let sequences: Vec<Value> = data.chunks(8 * 64).map(|c| tensor(json!([1, 8, 64]), c)).collect();
+    let sample = read("samples.json")[0]["x"].clone();
+    let h = Home::new();
+    let cal = h.write_json("calibration.json", &Value::Array(sequences));
+    let input = h.write_json(
+        "input.json",
+        &tensor(sample["shape"].clone(), sample["data"].as_array().expect("data")),
+    );
+    let node = h.start_node();
+    let url = node.url.clone();
+    h.remote(
+        &url,
+        &["model", "add", &format!("{models}/encoder.onnx"), "--name", "encoder"],
+    )
+    .ok();
+    let compiled = h
+        .remote(
+            &url,
+            &["--json", "model", "compile", "encoder", "--calibration", p(&cal)],
+        )
+        .json();
+    assert!(compiled["model"]["verifying_key"].is_string(), "{compiled}");
+    let proof = h.file("proof.json");
+    h.remote(
+        &url,
+        &[
+            "infer",
+            "encoder-int8",
+            "--mode",
+            "zk",
+            "--input",
+            p(&input),
+            "--out",
+            p(&proof),
+        ],
+    )
+    .ok();
+    let text = h.remote(&url, &["verify", p(&proof), "--replay"]).ok().to_string();
+    assert!(text.contains("✓ proof: ") && text.contains("✓ replay: "), "{text}");
+    node.stop();
 }
